@@ -1,0 +1,81 @@
+-- Globals every app sees: Astra, print, pprint; app-local `require`; and the protected
+-- caller the guest runs every callback through.
+local internal = ...
+
+Astra = { version = internal.version }
+
+local function sort_keys(a, b)
+    local ta, tb = type(a), type(b)
+    if ta ~= tb then return ta < tb end
+    if ta == "number" or ta == "string" then return a < b end
+    return tostring(a) < tostring(b)
+end
+
+local function pretty(value, indent, seen)
+    if type(value) == "string" then return string.format("%q", value) end
+    if type(value) ~= "table" then return tostring(value) end
+    if seen[value] then return "<cycle>" end
+    local keys = {}
+    for key in pairs(value) do keys[#keys + 1] = key end
+    if #keys == 0 then return "{}" end
+    table.sort(keys, sort_keys)
+    seen[value] = true
+    local pad = string.rep("  ", indent + 1)
+    local lines = {}
+    for i, key in ipairs(keys) do
+        local name = type(key) == "string" and key:match("^[%a_][%w_]*$") and key
+            or "[" .. pretty(key, indent + 1, seen) .. "]"
+        lines[i] = pad .. name .. " = " .. pretty(value[key], indent + 1, seen)
+    end
+    seen[value] = nil
+    return "{\n" .. table.concat(lines, ",\n") .. "\n" .. string.rep("  ", indent) .. "}"
+end
+
+local function joined(render, ...)
+    local parts = table.pack(...)
+    for i = 1, parts.n do parts[i] = render(parts[i]) end
+    return table.concat(parts, "\t", 1, parts.n)
+end
+
+function print(...)
+    internal.log("info", joined(tostring, ...))
+end
+
+function pprint(...)
+    internal.log("info", joined(function(v) return pretty(v, 0, {}) end, ...))
+end
+
+-- App modules come from the app folder (mounted at /app) and are named relative to it in
+-- error messages, as the entry script is.
+package.path = "/app/?.lua;/app/?/init.lua"
+package.cpath = ""
+package.searchers[2] = function(name)
+    local path, err = package.searchpath(name, package.path)
+    if not path then return "\n\t" .. err end
+    local file = assert(io.open(path, "rb"))
+    local source = file:read("a")
+    file:close()
+    return assert(load(source, "@" .. path:gsub("^/app/", ""))), path
+end
+package.searchers[3] = nil
+package.searchers[4] = nil
+
+-- Errors raised by Rust methods carry no position: give them the innermost Lua frame's.
+local function on_error(err)
+    local message = tostring(err):gsub("^runtime error: ", "")
+    if not message:match("^[^%s:]+:%d+: ") then
+        for level = 2, 50 do
+            local info = debug.getinfo(level, "Sl")
+            if not info then break end
+            if info.currentline > 0 and info.source:sub(1, 1) == "@" then
+                message = info.short_src .. ":" .. info.currentline .. ": " .. message
+                break
+            end
+        end
+    end
+    return { message = message, traceback = debug.traceback("", 2) }
+end
+
+return function(f, ...)
+    return xpcall(f, on_error, ...)
+end

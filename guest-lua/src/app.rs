@@ -1,0 +1,206 @@
+//! One app inside one instance: its Lua state, the callbacks its entry script registered,
+//! and the calls the host makes into it.
+//!
+//! Route ids are indexes into the `server.routes` list as it stood when `server:run()`
+//! returned, so the host and the guest agree on them without sending functions across.
+
+use mlua::{Function, Lua, MultiValue, Table, Value};
+
+use crate::errors::{self, plain};
+use crate::exports::astra::host::app::{
+    IncomingRequest, LuaError, Manifest, Response, Route, RouteConfig, RouteKind, ServerSettings,
+    Socket, StartConfig,
+};
+use crate::{convert, lua_modules, request, response, socket};
+
+pub struct App {
+    lua: Lua,
+    /// `xpcall` with the prelude's error handler: see `errors`.
+    protected_call: Function,
+    /// Per route id: the Lua function to call, if the route has one.
+    callbacks: Vec<Option<Function>>,
+}
+
+impl App {
+    pub fn start(config: &StartConfig) -> Result<(App, Manifest), LuaError> {
+        let lua = Lua::new();
+        let lua_error = |e: mlua::Error| errors::from_mlua(&e);
+        lua.set_memory_limit(usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX))
+            .map_err(lua_error)?;
+        let protected_call = lua_modules::install(&lua).map_err(lua_error)?;
+
+        let source = std::fs::read(format!("/app/{}", config.entry))
+            .map_err(|e| plain(format!("cannot read {}: {}", config.entry, io_reason(&e))))?;
+        let chunk = lua
+            .load(source)
+            .set_name(format!("@{}", config.entry))
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => plain(message),
+                other => errors::from_mlua(&other),
+            })?;
+        let app = App { lua, protected_call, callbacks: Vec::new() };
+        app.protected(chunk, ())?;
+
+        let server: Option<Table> = app
+            .lua
+            .named_registry_value(lua_modules::SERVER_KEY)
+            .map_err(lua_error)?;
+        let Some(server) = server else {
+            return Err(plain(format!("{} finished without calling server:run()", config.entry)));
+        };
+        app.into_manifest(&server)
+    }
+
+    pub fn handle(&self, route: u32, incoming: IncomingRequest) -> Result<Response, LuaError> {
+        let callback = self.callback(route)?;
+        let request = request::LuaRequest::new(incoming);
+        let request_lifetime = request.lifetime();
+        let response = response::LuaResponse::default();
+        let response_state = response.state();
+        let outcome = self.create_userdata(request).and_then(|request| {
+            let response = self.create_userdata(response)?;
+            self.protected(callback.clone(), (request, response))
+        });
+        // A request object the app kept in a global refuses use from here on.
+        request_lifetime.end();
+        let returned = outcome?.into_iter().next().unwrap_or(Value::Nil);
+        let state = response_state.take();
+        convert::into_response(state, returned)
+    }
+
+    pub fn websocket(&self, route: u32, incoming: IncomingRequest, socket: Socket) -> Result<(), LuaError> {
+        let callback = self.callback(route)?;
+        let request = request::LuaRequest::new(incoming);
+        let request_lifetime = request.lifetime();
+        let outcome = self.create_userdata(socket::LuaSocket::new(socket)).and_then(|socket| {
+            let request = self.create_userdata(request)?;
+            self.protected(callback.clone(), (socket, request))
+        });
+        request_lifetime.end();
+        outcome.map(drop)
+    }
+
+    fn callback(&self, route: u32) -> Result<&Function, LuaError> {
+        self.callbacks
+            .get(route as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| plain(format!("route {route} has no Lua callback")))
+    }
+
+    fn create_userdata<T: mlua::UserData + 'static>(&self, value: T) -> Result<mlua::AnyUserData, LuaError> {
+        self.lua.create_userdata(value).map_err(|e| errors::from_mlua(&e))
+    }
+
+    /// Calls `f` under the prelude's error handler.
+    fn protected(&self, f: Function, args: impl mlua::IntoLuaMulti) -> Result<MultiValue, LuaError> {
+        let mut values = self
+            .protected_call
+            .call::<MultiValue>((f, args))
+            .map_err(|e| errors::from_mlua(&e))?;
+        match values.pop_front() {
+            Some(Value::Boolean(true)) => Ok(values),
+            _ => Err(error_value(values.pop_front().unwrap_or(Value::Nil))),
+        }
+    }
+
+    fn into_manifest(mut self, server: &Table) -> Result<(App, Manifest), LuaError> {
+        let settings = ServerSettings {
+            hostname: field_or(server, "hostname", "127.0.0.1".to_string())?,
+            port: field_or(server, "port", 8080u16)?,
+            compression: field_or(server, "compression", false)?,
+        };
+        let list: Table = field_or(server, "routes", self.lua.create_table().map_err(|e| errors::from_mlua(&e))?)?;
+        let mut routes = Vec::new();
+        for (index, entry) in list.sequence_values::<Table>().enumerate() {
+            let entry = entry.map_err(|e| plain(format!("server.routes[{}]: {e}", index + 1)))?;
+            let (route, callback) = route_from_table(&entry)
+                .map_err(|e| plain(format!("server.routes[{}]: {}", index + 1, e.message)))?;
+            routes.push(route);
+            self.callbacks.push(callback);
+        }
+        Ok((self, Manifest { settings, routes }))
+    }
+}
+
+fn route_from_table(entry: &Table) -> Result<(Route, Option<Function>), LuaError> {
+    let method: String = field(entry, "method")?;
+    let path: String = field_or(entry, "path", String::new())?;
+    let func: Value = field_or(entry, "func", Value::Nil)?;
+    let (kind, callback) = match method.as_str() {
+        "static_dir" => (RouteKind::StaticDir(static_target(entry, "static_dir", &func)?), None),
+        "static_file" => (RouteKind::StaticFile(static_target(entry, "static_file", &func)?), None),
+        _ => {
+            let Value::Function(func) = func else {
+                return Err(plain(format!("{} {path}: the callback is not a function", method.to_uppercase())));
+            };
+            let kind = if method == "web_socket" { RouteKind::Websocket } else { RouteKind::Callback };
+            (kind, Some(func))
+        }
+    };
+    let config: Option<Table> = field_or(entry, "config", None)?;
+    let config = match config {
+        Some(config) => RouteConfig {
+            body_limit: field_or(&config, "body_limit", None)?,
+            compression: field_or(&config, "compression", None)?,
+            headers: field_or::<Option<Table>>(&config, "headers", None)?
+                .map(|headers| headers.pairs::<String, String>().collect::<Result<Vec<_>, _>>())
+                .transpose()
+                .map_err(|e| plain(format!("config.headers: {e}")))?
+                .unwrap_or_default(),
+        },
+        None => RouteConfig { body_limit: None, compression: None, headers: Vec::new() },
+    };
+    Ok((Route { method, path, kind, config }, callback))
+}
+
+/// The folder or file of a static route: its own field, or (as some apps write it) `func`.
+fn static_target(entry: &Table, key: &str, func: &Value) -> Result<String, LuaError> {
+    match field_or::<Option<String>>(entry, key, None)? {
+        Some(target) => Ok(target),
+        None => match func {
+            Value::String(s) => Ok(s.to_string_lossy()),
+            _ => Err(plain(format!("{key} route without a path to serve"))),
+        },
+    }
+}
+
+fn field<T: mlua::FromLua>(table: &Table, key: &str) -> Result<T, LuaError> {
+    table.get(key).map_err(|e| plain(format!("field `{key}`: {}", short(&e))))
+}
+
+fn field_or<T: mlua::FromLua>(table: &Table, key: &str, default: T) -> Result<T, LuaError> {
+    match table.get::<Value>(key) {
+        Ok(Value::Nil) => Ok(default),
+        Ok(_) => field(table, key),
+        Err(e) => Err(plain(format!("field `{key}`: {}", short(&e)))),
+    }
+}
+
+fn short(error: &mlua::Error) -> String {
+    match error {
+        mlua::Error::FromLuaConversionError { from, to, .. } => format!("expected {to}, got {from}"),
+        other => other.to_string(),
+    }
+}
+
+/// The second value `xpcall` returned: the handler's `{message, traceback}` table, or a
+/// bare value when the handler could not run (out of memory).
+fn error_value(value: Value) -> LuaError {
+    match value {
+        Value::Table(t) => LuaError {
+            message: t.get::<String>("message").unwrap_or_else(|_| "unknown error".into()),
+            traceback: t.get::<String>("traceback").unwrap_or_default(),
+        },
+        Value::String(s) => plain(s.to_string_lossy()),
+        Value::Error(e) => errors::from_mlua(&e),
+        other => plain(format!("error object is a {}", other.type_name())),
+    }
+}
+
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file in the app folder".into(),
+        _ => error.to_string(),
+    }
+}

@@ -1,0 +1,89 @@
+//! Conversions between Lua values and what crosses the boundary: route return values into
+//! response bodies, JSON into tables, path parameters into numbers.
+
+use mlua::{Lua, LuaSerdeExt, Table, Value};
+
+use crate::errors::plain;
+use crate::exports::astra::host::app::{LuaError, Response};
+use crate::response::ResponseState;
+
+const TEXT: &str = "text/plain; charset=utf-8";
+const JSON: &str = "application/json";
+const BINARY: &str = "application/octet-stream";
+
+/// The callback's return value, as Astra reads it: nil is an empty body, a string is
+/// text, a list of byte numbers is binary, any other table is JSON.
+pub fn into_response(state: ResponseState, returned: Value) -> Result<Response, LuaError> {
+    let (body, content_type) = match &returned {
+        Value::Nil => (Vec::new(), None),
+        Value::String(s) => (s.as_bytes().to_vec(), Some(TEXT)),
+        Value::Integer(_) | Value::Number(_) | Value::Boolean(_) => (describe(&returned).into_bytes(), Some(TEXT)),
+        Value::Table(table) => match byte_list(table) {
+            Some(bytes) => (bytes, Some(BINARY)),
+            None => {
+                let json = serde_json::to_vec(&returned)
+                    .map_err(|e| plain(format!("the returned table cannot be sent as JSON: {e}")))?;
+                (json, Some(JSON))
+            }
+        },
+        other => {
+            return Err(plain(format!(
+                "a route callback returned a {}; expected nil, a string or a table",
+                other.type_name()
+            )));
+        }
+    };
+    Ok(Response {
+        status: state.status,
+        headers: state.headers,
+        cookies: state.cookies,
+        default_content_type: content_type.map(str::to_string),
+        body,
+    })
+}
+
+/// A non-empty sequence whose every value is a whole number from 0 to 255.
+pub fn byte_list(table: &Table) -> Option<Vec<u8>> {
+    let len = table.raw_len();
+    if len == 0 || table.pairs::<Value, Value>().count() != len {
+        return None;
+    }
+    table
+        .sequence_values::<Value>()
+        .map(|value| match value.ok()? {
+            Value::Integer(n) => u8::try_from(n).ok(),
+            Value::Number(n) if n.fract() == 0.0 && (0.0..=255.0).contains(&n) => Some(n as u8),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn json_to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<Value> {
+    let json: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| mlua::Error::runtime(format!("the body is not valid JSON: {e}")))?;
+    lua.to_value_with(&json, mlua::serde::SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false))
+}
+
+/// Path parameters that read as numbers become numbers, as in Astra.
+pub fn number_or_string(lua: &Lua, text: &str) -> mlua::Result<Value> {
+    if let Ok(n) = text.parse::<i64>() {
+        return Ok(Value::Integer(n));
+    }
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && text.bytes().any(|b| b.is_ascii_digit()) => Ok(Value::Number(n)),
+        _ => lua.create_string(text).map(Value::String),
+    }
+}
+
+/// A value as Lua's `tostring` would show a scalar.
+pub fn describe(value: &Value) -> String {
+    match value {
+        Value::Integer(n) => n.to_string(),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.1}"),
+        Value::Number(n) => n.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::String(s) => format!("{:?}", s.to_string_lossy()),
+        Value::Nil => "nil".into(),
+        other => other.type_name().into(),
+    }
+}

@@ -1,0 +1,67 @@
+//! Installs the Astra Lua API into a fresh Lua state.
+//!
+//! Most of the API is plain Lua (`lua/*.lua`, compiled into the component): the server
+//! table, route methods, middleware, status codes. Lua modules receive one table of Rust
+//! functions as their chunk argument, so those never appear as globals an app could
+//! overwrite.
+
+use mlua::{Function, Lua, Table};
+
+use crate::astra::host::runtime::{self, Level};
+
+/// Registry slot of the server whose `run` was called.
+pub const SERVER_KEY: &str = "astra.server";
+
+const PRELUDE: &str = include_str!("../lua/prelude.lua");
+const HTTP: &str = include_str!("../lua/http.lua");
+
+/// Sets up globals and `require`-able modules; returns the protected caller that every
+/// call into Lua goes through (see `errors`).
+pub fn install(lua: &Lua) -> mlua::Result<Function> {
+    let internal = internal_functions(lua)?;
+    let protected_call: Function = lua
+        .load(PRELUDE)
+        .set_name("@astra/prelude.lua")
+        .call(internal.clone())?;
+
+    let preload: Table = lua.globals().get::<Table>("package")?.get("preload")?;
+    let http = lua.load(HTTP).set_name("@astra/http.lua").into_function()?;
+    let internal_for_http = internal.clone();
+    preload.set(
+        "http",
+        lua.create_function(move |_, ()| http.call::<mlua::Value>(internal_for_http.clone()))?,
+    )?;
+    let alias = lua.load("return require('http')").set_name("@astra/http.lua").into_function()?;
+    preload.set("astra.http", alias)?;
+    Ok(protected_call)
+}
+
+fn internal_functions(lua: &Lua) -> mlua::Result<Table> {
+    let internal = lua.create_table()?;
+    internal.set("version", env!("CARGO_PKG_VERSION"))?;
+    internal.set(
+        "log",
+        lua.create_function(|_, (level, message): (String, String)| {
+            let level = match level.as_str() {
+                "debug" => Level::Debug,
+                "warn" => Level::Warn,
+                "error" => Level::Error,
+                _ => Level::Info,
+            };
+            runtime::log(level, &message);
+            Ok(())
+        })?,
+    )?;
+    internal.set(
+        "run",
+        lua.create_function(|lua, server: Table| lua.set_named_registry_value(SERVER_KEY, server))?,
+    )?;
+    internal.set(
+        "shutdown",
+        lua.create_function(|_, ()| {
+            runtime::shutdown();
+            Ok(())
+        })?,
+    )?;
+    Ok(internal)
+}

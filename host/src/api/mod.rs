@@ -1,0 +1,7 @@
+//! The host side of each WIT interface the guest imports: one module per interface.
+
+pub mod request;
+pub mod runtime;
+pub mod websocket;
+
+impl crate::bindings::astra::host::types::Host for crate::store::GuestState {}

@@ -1,0 +1,182 @@
+//! The set of hosted apps and which Host header reaches which app.
+//!
+//! Every sub-folder of the apps folder is an app named after it, reached at
+//! `<name>.localhost`, at `<name>.<domain>` for each `--domain`, and at the hosts its
+//! `astra.toml` lists. Apps load concurrently; one that fails is reported and kept (it
+//! answers 503) without holding up the others.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::app::{App, AppSource, AppState};
+use crate::engine::Sandbox;
+use crate::limits::Limits;
+
+pub struct Registry {
+    apps: Vec<Arc<App>>,
+    by_host: HashMap<String, Arc<App>>,
+    default_app: Option<Arc<App>>,
+}
+
+pub struct HostOptions {
+    pub domains: Vec<String>,
+    pub default_app: Option<String>,
+    /// Per-app data folders are created under this one.
+    pub data_root: PathBuf,
+}
+
+impl Registry {
+    pub async fn from_dir(
+        sandbox: Arc<Sandbox>,
+        apps_dir: &Path,
+        limits: &Limits,
+        options: &HostOptions,
+    ) -> Result<Registry, String> {
+        let entries = std::fs::read_dir(apps_dir)
+            .map_err(|e| format!("cannot read the apps folder {}: {e}", apps_dir.display()))?;
+        let mut sources = Vec::new();
+        for entry in entries.flatten() {
+            let folder = entry.file_name().to_string_lossy().into_owned();
+            if folder.starts_with('.') || !entry.path().is_dir() {
+                continue;
+            }
+            let name = folder.to_ascii_lowercase();
+            if !is_dns_label(&name) {
+                tracing::warn!(
+                    "skipping {}: an app folder name must be a host name label (letters, digits and '-')",
+                    entry.path().display()
+                );
+                continue;
+            }
+            let mut hosts = vec![format!("{name}.localhost")];
+            hosts.extend(options.domains.iter().map(|domain| format!("{name}.{domain}")));
+            sources.push(AppSource {
+                data_dir: options.data_root.join(&name),
+                name,
+                dir: entry.path(),
+                hosts,
+                entry_override: None,
+            });
+        }
+        sources.sort_by(|a, b| a.name.cmp(&b.name));
+
+        let mut loading = tokio::task::JoinSet::new();
+        for source in sources {
+            let (sandbox, limits) = (sandbox.clone(), limits.clone());
+            loading.spawn(async move { App::load(sandbox, source, &limits).await });
+        }
+        let mut apps: Vec<Arc<App>> = loading.join_all().await.into_iter().map(Arc::new).collect();
+        apps.sort_by(|a, b| a.name.cmp(&b.name));
+
+        let default_app = match &options.default_app {
+            Some(name) => Some(
+                apps.iter()
+                    .find(|app| &*app.name == name.to_ascii_lowercase())
+                    .cloned()
+                    .ok_or_else(|| format!("--default-app {name}: there is no app folder of that name"))?,
+            ),
+            None => None,
+        };
+        let mut by_host = HashMap::new();
+        for app in &apps {
+            for host in &app.hosts {
+                if let Some(earlier) = by_host.insert(host.clone(), app.clone()) {
+                    return Err(format!("apps {} and {} both claim the host {host}", earlier.name, app.name));
+                }
+            }
+        }
+        Ok(Registry { apps, by_host, default_app })
+    }
+
+    /// `run` mode: one app, answering every Host.
+    pub fn single(app: App) -> Registry {
+        let app = Arc::new(app);
+        Registry { apps: vec![app.clone()], by_host: HashMap::new(), default_app: Some(app) }
+    }
+
+    pub fn apps(&self) -> &[Arc<App>] {
+        &self.apps
+    }
+
+    /// The app for a Host header value (`hello.localhost:8080`).
+    pub fn find(&self, host: Option<&str>) -> Option<&Arc<App>> {
+        host.map(host_name)
+            .and_then(|name| self.by_host.get(&name))
+            .or(self.default_app.as_ref())
+    }
+
+    /// The start-up table: app, hosts, routes, state.
+    pub fn summary(&self) -> String {
+        let rows: Vec<[String; 4]> = self
+            .apps
+            .iter()
+            .map(|app| {
+                let routes = match &app.state {
+                    AppState::Ready(ready) => ready.routes.len.to_string(),
+                    AppState::Failed(_) => "-".into(),
+                };
+                [app.name.to_string(), app.hosts.join(", "), routes, app.status()]
+            })
+            .collect();
+        let header = ["APP", "HOSTS", "ROUTES", "STATE"].map(String::from);
+        let mut widths = header.clone().map(|h| h.len());
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.len());
+            }
+        }
+        let mut table = String::new();
+        for row in std::iter::once(&header).chain(&rows) {
+            let _ = writeln!(
+                table,
+                "{:<w0$}  {:<w1$}  {:>w2$}  {}",
+                row[0], row[1], row[2], row[3],
+                w0 = widths[0], w1 = widths[1], w2 = widths[2]
+            );
+        }
+        if self.apps.is_empty() {
+            table.push_str("(no apps: every sub-folder of the apps folder is an app, started from its init.lua)\n");
+        }
+        table
+    }
+}
+
+/// `Hello.Localhost:8080` -> `hello.localhost`; `[::1]:80` -> `[::1]`.
+fn host_name(host: &str) -> String {
+    let without_port = match host.rfind(':') {
+        Some(colon) if !host[colon..].contains(']') => &host[..colon],
+        _ => host,
+    };
+    without_port.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names() {
+        assert_eq!(host_name("Hello.Localhost:8080"), "hello.localhost");
+        assert_eq!(host_name("hello.localhost."), "hello.localhost");
+        assert_eq!(host_name("[::1]:80"), "[::1]");
+        assert_eq!(host_name("[::1]"), "[::1]");
+    }
+
+    #[test]
+    fn labels() {
+        assert!(is_dns_label("my-app2"));
+        assert!(!is_dns_label("my_app"));
+        assert!(!is_dns_label("-x"));
+        assert!(!is_dns_label(""));
+    }
+}

@@ -1,0 +1,127 @@
+//! The command line. Every flag has an `ASTRA_*` environment equivalent, so the same
+//! binary can be configured by a service manager without a wrapper script.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::limits::Limits;
+use crate::units::{ByteSize, Span};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "astra-host",
+    version,
+    about = "Serve many untrusted Astra Lua web apps, each in its own WebAssembly sandbox",
+    long_about = "Serve many untrusted Astra Lua web apps, each in its own WebAssembly sandbox.\n\n\
+        Every sub-folder of --apps is an app named after it, started from its init.lua and \
+        reached at http://<name>.localhost:<port>/ (and <name>.<domain> for each --domain). \
+        An app's astra.toml may set `entry`, extra `hosts`, `env` and `[limits]`.\n\n\
+        Each app runs in its own Lua 5.4 interpreter compiled to WebAssembly: it sees only its \
+        own folder (read-only, at /app) and its data folder (writable, the current directory), \
+        and a crash, endless loop or memory bomb fails only that app's request.",
+    after_help = "Examples:\n  \
+        astra-host --apps ./apps                     serve every app in ./apps on 127.0.0.1:8080\n  \
+        astra-host --apps ./apps --domain example.com  also serve <name>.example.com\n  \
+        astra-host run app.lua                       one app, on its server.hostname:server.port"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Folder of apps to serve: each sub-folder is one app.
+    #[arg(long, env = "ASTRA_APPS", value_name = "DIR")]
+    pub apps: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one app, like `astra run`: it listens on its own server.hostname and server.port.
+    Run {
+        /// The app's entry script; the folder it is in is the app folder.
+        file: PathBuf,
+        #[command(flatten)]
+        host: HostArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct HostArgs {
+    /// Address to listen on [default: 127.0.0.1:8080; for `run`, the script's server.hostname:server.port].
+    #[arg(long, env = "ASTRA_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Also serve app <name> at <name>.DOMAIN (repeatable).
+    #[arg(long = "domain", env = "ASTRA_DOMAINS", value_name = "DOMAIN", value_delimiter = ',')]
+    pub domains: Vec<String>,
+
+    /// The app that answers requests for host names no app claims (otherwise: 404).
+    #[arg(long, env = "ASTRA_DEFAULT_APP", value_name = "NAME")]
+    pub default_app: Option<String>,
+
+    /// Where each app's writable data folder is made [default: ./.astra-data/<app>; for `run`, the current folder].
+    #[arg(long, env = "ASTRA_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Where the compiled guest is cached [default: $XDG_CACHE_HOME/astra-host or ~/.cache/astra-host].
+    #[arg(long, env = "ASTRA_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile the guest at every start instead of caching it.
+    #[arg(long, env = "ASTRA_NO_CACHE")]
+    pub no_cache: bool,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Host-wide defaults of the per-app limits; an app's astra.toml [limits] overrides them.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Limits (per app; astra.toml [limits] overrides)")]
+pub struct LimitArgs {
+    /// Memory of one instance, e.g. 64MiB. Lua gets a little less, so running out is a catchable error.
+    #[arg(long, env = "ASTRA_MEMORY_LIMIT", value_name = "SIZE")]
+    pub memory_limit: Option<ByteSize>,
+
+    /// Time a request may spend running Lua code, e.g. 2s.
+    #[arg(long, env = "ASTRA_CPU_TIME_LIMIT", value_name = "TIME")]
+    pub cpu_time_limit: Option<Span>,
+
+    /// Time a request may take in all, e.g. 30s.
+    #[arg(long, env = "ASTRA_REQUEST_TIMEOUT", value_name = "TIME")]
+    pub request_timeout: Option<Span>,
+
+    /// Instances of one app alive at once (each serves one request at a time).
+    #[arg(long, env = "ASTRA_MAX_INSTANCES", value_name = "N")]
+    pub max_instances: Option<u32>,
+
+    /// Requests of one app in flight or waiting; beyond this: 503 at once.
+    #[arg(long, env = "ASTRA_MAX_CONCURRENT_REQUESTS", value_name = "N")]
+    pub max_concurrent_requests: Option<u32>,
+
+    /// Largest request body, unless a route's config sets body_limit, e.g. 2MiB.
+    #[arg(long, env = "ASTRA_BODY_LIMIT", value_name = "SIZE")]
+    pub body_limit: Option<ByteSize>,
+}
+
+impl LimitArgs {
+    pub fn resolve(&self) -> Result<Limits, String> {
+        let defaults = Limits::default();
+        let limits = Limits {
+            memory: self.memory_limit.unwrap_or(defaults.memory),
+            cpu_time: self.cpu_time_limit.unwrap_or(defaults.cpu_time),
+            request_timeout: self.request_timeout.unwrap_or(defaults.request_timeout),
+            max_instances: self.max_instances.unwrap_or(defaults.max_instances),
+            max_concurrent_requests: self
+                .max_concurrent_requests
+                .unwrap_or(defaults.max_concurrent_requests.max(self.max_instances.unwrap_or(0))),
+            body_limit: self.body_limit.unwrap_or(defaults.body_limit),
+        };
+        limits.validate()?;
+        Ok(limits)
+    }
+}

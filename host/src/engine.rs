@@ -1,0 +1,128 @@
+//! The one wasmtime engine of the process, the compiled guest, and the epoch clock.
+//!
+//! Compiling the guest with Cranelift takes a few hundred milliseconds, so the compiled
+//! form is kept on disk, keyed by the guest's bytes and the engine's compatibility hash: a
+//! second start, or a new astra-host build with the same guest, loads it in milliseconds.
+//! Everything per app (WASI context, limits) lives in the store, so one `InstancePre` is
+//! linked once and serves every app.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::error::Context as _;
+use wasmtime::{Config, Engine, Result};
+
+use crate::bindings::{Guest, GuestPre};
+use crate::store::GuestState;
+
+/// The guest component, built from `guest-lua/` and embedded at build time.
+static GUEST_WASM: &[u8] = include_bytes!(env!("ASTRA_GUEST_WASM"));
+
+/// How often the epoch advances: the granularity of CPU limits and of yielding.
+pub const TICK: Duration = Duration::from_millis(10);
+
+pub struct Sandbox {
+    pub engine: Engine,
+    pub pre: GuestPre<GuestState>,
+    ticker: Arc<AtomicBool>,
+}
+
+impl Sandbox {
+    pub fn new(cache_dir: Option<&Path>) -> Result<Sandbox> {
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .wasm_exceptions(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(2 << 20)
+            .async_stack_size(4 << 20);
+        let engine = Engine::new(&config)?;
+        let component = load_component(&engine, cache_dir)?;
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        Guest::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        let pre = GuestPre::new(linker.instantiate_pre(&component)?)?;
+
+        let ticker = Arc::new(AtomicBool::new(true));
+        spawn_epoch_ticker(engine.clone(), ticker.clone());
+        Ok(Sandbox { engine, pre, ticker })
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.ticker.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Exactly one ticker per engine: every store's deadline is counted in its ticks.
+fn spawn_epoch_ticker(engine: Engine, running: Arc<AtomicBool>) {
+    let spawned = std::thread::Builder::new().name("epoch-ticker".into()).spawn(move || {
+        while running.load(Ordering::Relaxed) {
+            std::thread::sleep(TICK);
+            engine.increment_epoch();
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::error!("cannot start the epoch ticker thread ({error}): CPU limits will not be enforced");
+    }
+}
+
+fn load_component(engine: &Engine, cache_dir: Option<&Path>) -> Result<Component> {
+    let Some(path) = cache_dir.map(|dir| cache_path(engine, dir)) else {
+        return compile(engine);
+    };
+    if path.is_file() {
+        // SAFETY: the file was written by `Component::serialize` below, in a folder only
+        // astra-host writes to; its name carries the engine's compatibility hash.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => {
+                tracing::debug!("loaded the compiled guest from {}", path.display());
+                return Ok(component);
+            }
+            Err(error) => tracing::warn!("ignoring the unusable cache file {}: {error}", path.display()),
+        }
+    }
+    let component = compile(engine)?;
+    if let Err(error) = write_atomically(&path, &component.serialize()?) {
+        tracing::warn!("cannot cache the compiled guest at {}: {error}", path.display());
+    }
+    Ok(component)
+}
+
+fn compile(engine: &Engine) -> Result<Component> {
+    let started = Instant::now();
+    tracing::info!("compiling the Lua guest ({} KiB of wasm)", GUEST_WASM.len() / 1024);
+    let component = Component::new(engine, GUEST_WASM).context("compiling the Lua guest component")?;
+    tracing::info!("compiled the Lua guest in {:.0?}", started.elapsed());
+    Ok(component)
+}
+
+fn cache_path(engine: &Engine, dir: &Path) -> PathBuf {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    GUEST_WASM.hash(&mut hasher);
+    dir.join(format!("guest-{:016x}.cwasm", hasher.finish()))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, path)
+}
+
+/// `$XDG_CACHE_HOME/astra-host`, else `~/.cache/astra-host`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("astra-host"))
+}

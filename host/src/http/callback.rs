@@ -1,0 +1,60 @@
+//! Routes served by a Lua callback: borrow an instance, call the guest, answer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Body;
+use axum::response::Response;
+use http::{Request, StatusCode, header};
+
+use super::reply;
+use crate::api::request::RequestState;
+use crate::app::{App, Ready};
+use crate::instance::CallError;
+use crate::routes::Target;
+
+pub async fn serve(
+    app: &Arc<App>,
+    ready: &Ready,
+    target: &Target,
+    params: Vec<(String, String)>,
+    request: Request<Body>,
+    client: SocketAddr,
+) -> Response {
+    let pool = &ready.pool;
+    let body_limit = target.options.body_limit.unwrap_or(pool.limits().body_limit.as_usize());
+    if declared_length(&request).is_some_and(|length| length > body_limit as u64) {
+        return reply::plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body is larger than this route's limit of {body_limit} bytes"),
+        );
+    }
+    let (parts, body) = request.into_parts();
+    let label = format!("{} {}", parts.method, parts.uri.path());
+    let state = RequestState::new(parts, body, params, client.ip(), body_limit);
+    let body_too_large = state.body_too_large.clone();
+
+    let mut lease = match pool.acquire().await {
+        Ok(lease) => lease,
+        Err(error) => return reply::unavailable(&app.name, &label, error),
+    };
+    match lease.instance.handle(target.id, state, pool.call_limits()).await {
+        Ok(response) => {
+            lease.finish();
+            reply::from_guest(&app.name, &label, response)
+        }
+        Err(CallError::Lua(error)) => {
+            lease.finish();
+            if body_too_large.load(Ordering::Relaxed) {
+                return reply::plain(StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than this route's limit");
+            }
+            reply::lua_error(&app.name, &label, &error)
+        }
+        Err(CallError::Fault(fault)) => reply::fault(&app.name, &label, &fault),
+    }
+}
+
+fn declared_length(request: &Request<Body>) -> Option<u64> {
+    request.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}

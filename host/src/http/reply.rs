@@ -1,0 +1,149 @@
+//! Building HTTP responses: from the guest's response record, and for every way a request
+//! can fail. Failures are logged here with the app, the route and the reason; the client
+//! gets a short plain-text body that names the limit or the kind of failure, never the
+//! app's internals.
+
+use std::convert::Infallible;
+
+use axum::body::Body;
+use axum::response::Response;
+use cookie::time::{Duration as CookieDuration, OffsetDateTime};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use tower::{Layer, ServiceExt};
+use tower_http::compression::CompressionLayer;
+
+use crate::bindings::{Cookie, CookieChange, LuaError, Response as GuestResponse};
+use crate::instance::Fault;
+use crate::pool::AcquireError;
+
+pub fn plain(status: StatusCode, message: &str) -> Response {
+    let mut response = Response::new(Body::from(format!("{message}\n")));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+pub fn from_guest(app: &str, route: &str, guest: GuestResponse) -> Response {
+    let Ok(status) = StatusCode::from_u16(guest.status) else {
+        tracing::error!("[{app}] {route}: the app answered with the invalid status {}", guest.status);
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "the app gave an invalid response");
+    };
+    let mut response = Response::new(Body::from(guest.body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    for (name, value) in guest.headers {
+        match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            (Ok(name), Ok(value)) => {
+                headers.insert(name, value);
+            }
+            _ => tracing::warn!("[{app}] {route}: dropped the invalid header {name:?}"),
+        }
+    }
+    if !headers.contains_key(header::CONTENT_TYPE)
+        && let Some(content_type) = guest.default_content_type.and_then(|t| HeaderValue::from_str(&t).ok())
+    {
+        headers.insert(header::CONTENT_TYPE, content_type);
+    }
+    for change in guest.cookies {
+        let rendered = match change {
+            CookieChange::Set(cookie) => render_cookie(cookie),
+            CookieChange::Remove(name) => {
+                let mut removal = cookie::Cookie::new(name, "");
+                removal.make_removal();
+                removal.encoded().to_string()
+            }
+        };
+        match HeaderValue::from_str(&rendered) {
+            Ok(value) => {
+                headers.append(header::SET_COOKIE, value);
+            }
+            Err(_) => tracing::warn!("[{app}] {route}: dropped a cookie that cannot be sent: {rendered:?}"),
+        }
+    }
+    response
+}
+
+fn render_cookie(cookie: Cookie) -> String {
+    let mut built = cookie::Cookie::new(cookie.name, cookie.value);
+    if let Some(domain) = cookie.domain {
+        built.set_domain(domain);
+    }
+    if let Some(path) = cookie.path {
+        built.set_path(path);
+    }
+    if let Some(expires) = cookie.expires.and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok()) {
+        built.set_expires(expires);
+    }
+    if let Some(max_age) = cookie.max_age {
+        built.set_max_age(CookieDuration::seconds(max_age));
+    }
+    built.set_http_only(cookie.http_only);
+    built.set_secure(cookie.secure);
+    built.set_same_site(cookie.same_site.as_deref().map(|same_site| match same_site {
+        "strict" => cookie::SameSite::Strict,
+        "none" => cookie::SameSite::None,
+        _ => cookie::SameSite::Lax,
+    }));
+    built.encoded().to_string()
+}
+
+pub fn lua_error(app: &str, route: &str, error: &LuaError) -> Response {
+    tracing::error!("[{app}] {route}: {}", error.message);
+    if !error.traceback.is_empty() {
+        tracing::debug!("[{app}] {route}: {}", error.traceback.trim());
+    }
+    plain(StatusCode::INTERNAL_SERVER_ERROR, "the app raised an error while handling this request")
+}
+
+pub fn fault(app: &str, route: &str, fault: &Fault) -> Response {
+    tracing::warn!("[{app}] {route}: {fault}; the instance was replaced");
+    if fault.is_limit() {
+        plain(StatusCode::SERVICE_UNAVAILABLE, &fault.to_string())
+    } else {
+        plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("the app crashed: {fault}"))
+    }
+}
+
+pub fn unavailable(app: &str, route: &str, error: AcquireError) -> Response {
+    let message = match error {
+        AcquireError::Busy => "too many requests in flight for this app".to_string(),
+        AcquireError::Timeout => "no instance of this app became free in time".to_string(),
+        AcquireError::Start(reason) => {
+            tracing::error!("[{app}] {route}: a new instance did not start: {reason}");
+            "the app could not start an instance".to_string()
+        }
+    };
+    let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, &message);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// The route config's `headers`, added where the response has not set them itself.
+pub fn with_route_headers(mut response: Response, extra: &HeaderMap) -> Response {
+    for (name, value) in extra {
+        if !response.headers().contains_key(name) {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
+}
+
+/// Compresses with tower-http, which picks gzip, brotli or zstd from `Accept-Encoding`
+/// and leaves small or already-encoded bodies alone.
+pub async fn compressed(response: Response, accept_encoding: Option<HeaderValue>) -> Response {
+    let mut request = http::Request::new(());
+    if let Some(accept_encoding) = accept_encoding {
+        request.headers_mut().insert(header::ACCEPT_ENCODING, accept_encoding);
+    }
+    let mut slot = Some(response);
+    let service = tower::service_fn(move |_: http::Request<()>| {
+        let response = slot.take().unwrap_or_default();
+        async move { Ok::<_, Infallible>(response) }
+    });
+    match CompressionLayer::new().layer(service).oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    }
+}

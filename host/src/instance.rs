@@ -1,0 +1,192 @@
+//! One live guest instance and the three calls into it, each under the app's limits.
+//!
+//! A Lua error is an answer: the instance stays usable. Anything else that ends a call
+//! early (a trap, the CPU budget, the memory cap, `os.exit`, the wall-clock timeout, or
+//! the caller giving up mid-call) leaves the instance unusable, so it is marked poisoned
+//! and the pool drops it instead of reusing it.
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use wasmtime::component::Resource;
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+use crate::api::request::RequestState;
+use crate::api::websocket::SocketState;
+use crate::bindings::{Guest, LuaError, Manifest, Response, StartConfig};
+use crate::engine::{Sandbox, TICK};
+use crate::store::{GuestState, InstanceSpec};
+
+const INSTANTIATION_CPU_TIME: Duration = Duration::from_secs(1);
+
+pub struct Instance {
+    store: Store<GuestState>,
+    guest: Guest,
+    poisoned: bool,
+}
+
+/// Why a call did not produce an answer.
+#[derive(Debug)]
+pub enum CallError {
+    /// The Lua code raised an error; the instance is fine.
+    Lua(LuaError),
+    /// The instance was stopped and is discarded.
+    Fault(Fault),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    CpuTime,
+    Timeout,
+    Memory,
+    StackOverflow,
+    Exit(i32),
+    Crash(String),
+}
+
+impl Fault {
+    /// Limits answer 503 (the app may well succeed on a lighter request); crashes 500.
+    pub fn is_limit(&self) -> bool {
+        matches!(self, Fault::CpuTime | Fault::Timeout | Fault::Memory)
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::CpuTime => f.write_str("CPU time limit exceeded"),
+            Fault::Timeout => f.write_str("request timeout exceeded"),
+            Fault::Memory => f.write_str("memory limit exceeded"),
+            Fault::StackOverflow => f.write_str("the guest stack overflowed"),
+            Fault::Exit(code) => write!(f, "the app called os.exit({code})"),
+            Fault::Crash(reason) => write!(f, "the instance crashed: {reason}"),
+        }
+    }
+}
+
+/// The limits of one call.
+#[derive(Clone, Copy)]
+pub struct CallLimits {
+    pub cpu_time: Duration,
+    /// None for WebSocket handlers, which live as long as their connection.
+    pub wall_time: Option<Duration>,
+}
+
+impl Instance {
+    pub async fn new(sandbox: &Sandbox, spec: &InstanceSpec) -> wasmtime::Result<Instance> {
+        let mut store = Store::new(&sandbox.engine, GuestState::new(spec)?);
+        store.limiter(|state| &mut state.memory);
+        store.epoch_deadline_callback(|mut context| {
+            let state = context.data_mut();
+            if state.cpu_ticks_left == 0 {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            state.cpu_ticks_left -= 1;
+            // Give the executor back at every tick, so a busy app cannot starve others.
+            Ok(UpdateDeadline::Yield(1))
+        });
+        // Instantiation runs the guest's initialisers: give them a budget of their own.
+        store.data_mut().cpu_ticks_left = ticks_for(INSTANTIATION_CPU_TIME);
+        store.set_epoch_deadline(1);
+        let guest = sandbox.pre.instantiate_async(&mut store).await?;
+        Ok(Instance { store, guest, poisoned: false })
+    }
+
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    pub async fn start(&mut self, config: StartConfig, limits: CallLimits) -> Result<Manifest, CallError> {
+        self.begin(limits)?;
+        let call = self.guest.astra_host_app().call_start(&mut self.store, &config);
+        let outcome = within(limits.wall_time, call).await;
+        self.finish(outcome)
+    }
+
+    pub async fn handle(&mut self, route: u32, request: RequestState, limits: CallLimits) -> Result<Response, CallError> {
+        let request = self.push(request)?;
+        self.begin(limits)?;
+        let call = self.guest.astra_host_app().call_handle(&mut self.store, route, request);
+        let outcome = within(limits.wall_time, call).await;
+        self.finish(outcome)
+    }
+
+    pub async fn websocket(
+        &mut self,
+        route: u32,
+        request: RequestState,
+        socket: SocketState,
+        limits: CallLimits,
+    ) -> Result<(), CallError> {
+        let request = self.push(request)?;
+        let socket = self.push(socket)?;
+        self.begin(limits)?;
+        let call = self.guest.astra_host_app().call_websocket(&mut self.store, route, request, socket);
+        let outcome = within(limits.wall_time, call).await;
+        self.finish(outcome)
+    }
+
+    fn push<T: Send + 'static>(&mut self, value: T) -> Result<Resource<T>, CallError> {
+        self.store
+            .data_mut()
+            .table
+            .push(value)
+            .map_err(|e| CallError::Fault(Fault::Crash(format!("resource table: {e}"))))
+    }
+
+    /// Arms a fresh CPU budget. The instance counts as poisoned until `finish` sees the
+    /// call return normally, so a call whose future is dropped half-way is never reused.
+    fn begin(&mut self, limits: CallLimits) -> Result<(), CallError> {
+        if self.poisoned {
+            return Err(CallError::Fault(Fault::Crash("the instance was already stopped".into())));
+        }
+        let ticks = ticks_for(limits.cpu_time);
+        let state = self.store.data_mut();
+        state.cpu_ticks_per_call = ticks;
+        state.cpu_ticks_left = ticks;
+        self.store.set_epoch_deadline(1);
+        self.poisoned = true;
+        Ok(())
+    }
+
+    /// Sorts out how a call ended; `None` is the wall-clock limit.
+    fn finish<T>(&mut self, outcome: Option<wasmtime::Result<Result<T, LuaError>>>) -> Result<T, CallError> {
+        match outcome {
+            Some(Ok(Ok(value))) => {
+                self.poisoned = false;
+                Ok(value)
+            }
+            Some(Ok(Err(lua_error))) => {
+                self.poisoned = false;
+                Err(CallError::Lua(lua_error))
+            }
+            Some(Err(error)) => Err(CallError::Fault(classify(&error, self.store.data()))),
+            None => Err(CallError::Fault(Fault::Timeout)),
+        }
+    }
+}
+
+async fn within<T>(limit: Option<Duration>, call: impl Future<Output = T>) -> Option<T> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, call).await.ok(),
+        None => Some(call.await),
+    }
+}
+
+fn ticks_for(cpu_time: Duration) -> u64 {
+    (cpu_time.as_millis() / TICK.as_millis()).max(1) as u64
+}
+
+fn classify(error: &wasmtime::Error, state: &GuestState) -> Fault {
+    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return Fault::Exit(exit.0);
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Fault::CpuTime,
+        Some(Trap::StackOverflow) => Fault::StackOverflow,
+        _ if state.memory.refused => Fault::Memory,
+        Some(trap) => Fault::Crash(trap.to_string()),
+        None => Fault::Crash(format!("{error:#}")),
+    }
+}

@@ -1,0 +1,153 @@
+//! The `astra-host` binary: parse the command line, load the apps, serve until a signal.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+use wasmtime::{Result, bail, format_err};
+
+use astra_host::app::{App, AppSource, AppState};
+use astra_host::apps::{HostOptions, Registry};
+use astra_host::cli::{Cli, Command, HostArgs};
+use astra_host::engine::{Sandbox, default_cache_dir};
+use astra_host::shutdown::ShutdownSignal;
+
+const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("ASTRA_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match (cli.command, cli.apps) {
+        (Some(Command::Run { file, host }), None) => run_one(&file, host).await,
+        (Some(Command::Run { .. }), Some(_)) => bail!("`run FILE` and --apps cannot be combined"),
+        (None, Some(apps)) => serve_folder(&apps, cli.host).await,
+        (None, None) => bail!("nothing to serve: give --apps DIR, or `run FILE.lua` (see --help)"),
+    }
+}
+
+async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
+    let limits = args.limits.resolve().map_err(|e| format_err!("{e}"))?;
+    let sandbox = Arc::new(Sandbox::new(cache_dir(&args).as_deref())?);
+    let options = HostOptions {
+        domains: args.domains.iter().map(|d| d.trim_matches('.').to_ascii_lowercase()).collect(),
+        default_app: args.default_app.clone(),
+        data_root: args.data_dir.clone().unwrap_or_else(|| PathBuf::from(".astra-data")),
+    };
+    let registry = Registry::from_dir(sandbox, apps_dir, &limits, &options).await.map_err(|e| format_err!("{e}"))?;
+    eprint!("{}", registry.summary());
+    let listen = args.listen.unwrap_or(DEFAULT_LISTEN);
+    serve(Arc::new(registry), listen, None).await
+}
+
+async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
+    let limits = args.limits.resolve().map_err(|e| format_err!("{e}"))?;
+    let sandbox = Arc::new(Sandbox::new(cache_dir(&args).as_deref())?);
+    let file_name = file
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .ok_or_else(|| format_err!("{} is not a file", file.display()))?;
+    let dir = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = file.file_stem().map_or_else(|| "app".into(), |stem| stem.to_string_lossy().into_owned());
+    let source = AppSource {
+        name,
+        dir,
+        data_dir: args.data_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+        hosts: Vec::new(),
+        entry_override: Some(file_name),
+    };
+    let app = App::load(sandbox, source, &limits).await;
+    let listen = match &app.state {
+        AppState::Failed(message) => bail!("{message}"),
+        AppState::Ready(ready) => match args.listen {
+            Some(listen) => listen,
+            None => {
+                let settings = &ready.manifest.settings;
+                let address = format!("{}:{}", settings.hostname, settings.port);
+                tokio::net::lookup_host(&address)
+                    .await
+                    .ok()
+                    .and_then(|mut addresses| addresses.next())
+                    .ok_or_else(|| format_err!("server.hostname:server.port = {address:?} is not an address to listen on"))?
+            }
+        },
+    };
+    let app_shutdown = app.shutdown.clone();
+    serve(Arc::new(Registry::single(app)), listen, Some(app_shutdown)).await
+}
+
+async fn serve(registry: Arc<Registry>, listen: SocketAddr, app_shutdown: Option<Arc<ShutdownSignal>>) -> Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format_err!("cannot listen on {listen}: {e}"))?;
+    let address = listener.local_addr()?;
+    tracing::info!("listening on http://{address}");
+    let stop = async move {
+        match app_shutdown {
+            Some(app) => tokio::select! {
+                () = signal() => {}
+                () = app.wait() => tracing::info!("the app called server:shutdown(); stopping"),
+            },
+            None => signal().await,
+        }
+        tracing::info!("finishing in-flight requests");
+    };
+    astra_host::http::serve(listener, registry, stop).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGINT or SIGTERM.
+async fn signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut stream) => {
+                    stream.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+fn cache_dir(args: &HostArgs) -> Option<PathBuf> {
+    if args.no_cache { None } else { args.cache_dir.clone().or_else(default_cache_dir) }
+}

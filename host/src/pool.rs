@@ -1,0 +1,111 @@
+//! Warm instances of one app, and the two caps that keep it from taking the machine.
+//!
+//! `max_instances` bounds how many instances (and so how much memory and how many cores)
+//! the app can hold at once; requests beyond that wait for a free instance. Requests
+//! beyond `max_concurrent_requests` are not queued at all: they get 503 at once, so a
+//! flood costs the host almost nothing. Instances are created on demand, reused while
+//! healthy, and dropped after any fault.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::bindings::{Manifest, StartConfig};
+use crate::engine::Sandbox;
+use crate::instance::{CallError, CallLimits, Instance};
+use crate::limits::Limits;
+use crate::store::InstanceSpec;
+
+pub struct Pool {
+    sandbox: Arc<Sandbox>,
+    spec: InstanceSpec,
+    entry: String,
+    limits: Limits,
+    idle: Mutex<Vec<Instance>>,
+    instances: Arc<Semaphore>,
+    admission: Arc<Semaphore>,
+}
+
+#[derive(Debug)]
+pub enum AcquireError {
+    /// Too many requests in flight; answer 503 at once.
+    Busy,
+    /// No instance became free within the request timeout.
+    Timeout,
+    /// A new instance could not be made or its entry script failed.
+    Start(String),
+}
+
+impl Pool {
+    pub fn new(sandbox: Arc<Sandbox>, spec: InstanceSpec, entry: String, limits: Limits) -> Arc<Pool> {
+        Arc::new(Pool {
+            sandbox,
+            spec,
+            entry,
+            instances: Arc::new(Semaphore::new(limits.max_instances as usize)),
+            admission: Arc::new(Semaphore::new(limits.max_concurrent_requests as usize)),
+            limits,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub fn call_limits(&self) -> CallLimits {
+        CallLimits { cpu_time: self.limits.cpu_time.0, wall_time: Some(self.limits.request_timeout.0) }
+    }
+
+    /// Makes and starts an instance; the app's manifest comes from its entry script.
+    pub async fn start_instance(&self) -> Result<(Instance, Manifest), CallError> {
+        let mut instance = Instance::new(&self.sandbox, &self.spec)
+            .await
+            .map_err(|e| CallError::Fault(crate::instance::Fault::Crash(format!("{e:#}"))))?;
+        let config = StartConfig { entry: self.entry.clone(), lua_memory_limit: self.limits.lua_memory().0 };
+        let manifest = instance.start(config, self.call_limits()).await?;
+        Ok((instance, manifest))
+    }
+
+    /// Keeps a started instance for the next request.
+    pub fn give_back(&self, instance: Instance) {
+        if !instance.is_poisoned() {
+            self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(instance);
+        }
+    }
+
+    pub async fn acquire(self: &Arc<Self>) -> Result<Lease, AcquireError> {
+        let admission = self.admission.clone().try_acquire_owned().map_err(|_| AcquireError::Busy)?;
+        let wait: Duration = self.limits.request_timeout.0;
+        let instance_permit = tokio::time::timeout(wait, self.instances.clone().acquire_owned())
+            .await
+            .map_err(|_| AcquireError::Timeout)?
+            .map_err(|_| AcquireError::Busy)?;
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let instance = match idle {
+            Some(instance) => instance,
+            None => match self.start_instance().await {
+                Ok((instance, _)) => instance,
+                Err(CallError::Lua(error)) => return Err(AcquireError::Start(error.message)),
+                Err(CallError::Fault(fault)) => return Err(AcquireError::Start(fault.to_string())),
+            },
+        };
+        Ok(Lease { pool: self.clone(), instance, _permits: (admission, instance_permit) })
+    }
+}
+
+/// An instance lent to one request. `finish` returns it to the pool; a lease dropped any
+/// other way (its request was cancelled mid-call) drops the instance with it, which is
+/// right, since such an instance is poisoned.
+pub struct Lease {
+    pool: Arc<Pool>,
+    pub instance: Instance,
+    _permits: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+}
+
+impl Lease {
+    pub fn finish(self) {
+        self.pool.give_back(self.instance);
+    }
+}

@@ -1,0 +1,211 @@
+//! An app's route table, built once from the routes its entry script registered.
+//!
+//! Paths use axum's syntax (`/users/{id}`, `/files/{*rest}`) and are matched with
+//! `matchit`, the router axum itself uses; building the table ourselves turns every
+//! conflict or malformed path into a start-up error naming the route, where axum's
+//! `Router::route` would panic.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+
+use crate::bindings::{Route, RouteKind};
+
+/// Name of the catch-all parameter a static folder route captures the file path in.
+const STATIC_REST: &str = "astra_static_rest";
+
+#[derive(Debug)]
+pub struct Target {
+    /// Index of the route in the manifest, which the guest knows it by.
+    pub id: u32,
+    pub kind: TargetKind,
+    pub options: RouteOptions,
+    /// "GET /users/{id}", for logs.
+    pub label: String,
+}
+
+#[derive(Debug)]
+pub enum TargetKind {
+    Callback,
+    WebSocket,
+    StaticDir(PathBuf),
+    StaticFile(PathBuf),
+}
+
+#[derive(Debug, Default)]
+pub struct RouteOptions {
+    pub body_limit: Option<usize>,
+    pub compression: Option<bool>,
+    pub headers: HeaderMap,
+}
+
+#[derive(Default)]
+struct PathRoutes {
+    by_method: Vec<(Method, Target)>,
+    websocket: Option<Target>,
+    static_target: Option<Target>,
+}
+
+pub struct RouteTable {
+    router: matchit::Router<usize>,
+    paths: Vec<PathRoutes>,
+    fallback: Option<Target>,
+    pub len: usize,
+}
+
+pub enum Lookup<'a> {
+    Found { target: &'a Target, params: Vec<(String, String)> },
+    MethodNotAllowed { allow: String },
+    NotFound,
+}
+
+impl RouteTable {
+    /// `app_dir` is the canonical app folder: static routes must stay inside it.
+    pub fn build(routes: &[Route], app_dir: &Path) -> Result<RouteTable, String> {
+        let mut router = matchit::Router::new();
+        let mut paths: Vec<PathRoutes> = Vec::new();
+        let mut index_of: HashMap<String, usize> = HashMap::new();
+        let mut fallback = None;
+
+        for (id, route) in routes.iter().enumerate() {
+            let label = format!("{} {}", route.method.to_uppercase(), route.path);
+            let id = u32::try_from(id).map_err(|_| "too many routes".to_string())?;
+            let options = options(route).map_err(|e| format!("{label}: {e}"))?;
+            let (kind, pattern) = match &route.kind {
+                RouteKind::Callback if route.method == "fallback" => {
+                    fallback = Some(Target { id, kind: TargetKind::Callback, options, label });
+                    continue;
+                }
+                RouteKind::Callback => (TargetKind::Callback, route.path.clone()),
+                RouteKind::Websocket => (TargetKind::WebSocket, route.path.clone()),
+                RouteKind::StaticFile(file) => {
+                    let file = inside_app(app_dir, file).map_err(|e| format!("{label}: {e}"))?;
+                    if !file.is_file() {
+                        return Err(format!("{label}: {} is not a file", file.display()));
+                    }
+                    (TargetKind::StaticFile(file), route.path.clone())
+                }
+                RouteKind::StaticDir(dir) => {
+                    let dir = inside_app(app_dir, dir).map_err(|e| format!("{label}: {e}"))?;
+                    if !dir.is_dir() {
+                        return Err(format!("{label}: {} is not a folder", dir.display()));
+                    }
+                    let rest = format!("{}/{{*{STATIC_REST}}}", route.path.trim_end_matches('/'));
+                    (TargetKind::StaticDir(dir), rest)
+                }
+            };
+            if !pattern.starts_with('/') {
+                return Err(format!("{label}: a route path must start with '/'"));
+            }
+            let index = match index_of.get(&pattern) {
+                Some(&index) => index,
+                None => {
+                    router.insert(pattern.clone(), paths.len()).map_err(|e| format!("{label}: {e}"))?;
+                    index_of.insert(pattern.clone(), paths.len());
+                    paths.push(PathRoutes::default());
+                    paths.len() - 1
+                }
+            };
+            let entry = &mut paths[index];
+            let target = Target { id, kind, options, label: label.clone() };
+            let duplicate = match target.kind {
+                TargetKind::WebSocket => entry.websocket.replace(target).is_some(),
+                TargetKind::StaticDir(_) | TargetKind::StaticFile(_) => entry.static_target.replace(target).is_some(),
+                TargetKind::Callback => {
+                    let method = Method::from_bytes(route.method.to_uppercase().as_bytes())
+                        .map_err(|_| format!("{label}: {:?} is not an HTTP method", route.method))?;
+                    let duplicate = entry.by_method.iter().any(|(m, _)| *m == method);
+                    entry.by_method.push((method, target));
+                    duplicate
+                }
+            };
+            if duplicate {
+                return Err(format!("{label} is registered twice"));
+            }
+        }
+        Ok(RouteTable { router, paths, fallback, len: routes.len() })
+    }
+
+    pub fn lookup(&self, method: &Method, path: &str, wants_upgrade: bool) -> Lookup<'_> {
+        let Ok(matched) = self.router.at(path) else {
+            return self.fallback_or(Lookup::NotFound);
+        };
+        let entry = &self.paths[*matched.value];
+        let mut params: Vec<(String, String)> = Vec::new();
+        for (name, value) in matched.params.iter() {
+            params.push((name.to_string(), value.to_string()));
+        }
+        let found = |target| Lookup::Found { target, params: params.clone() };
+
+        if wants_upgrade && let Some(target) = &entry.websocket {
+            return found(target);
+        }
+        let head_as_get = *method == Method::HEAD;
+        if let Some((_, target)) = entry
+            .by_method
+            .iter()
+            .find(|(m, _)| m == method)
+            .or_else(|| entry.by_method.iter().find(|(m, _)| head_as_get && *m == Method::GET))
+        {
+            return found(target);
+        }
+        if let Some(target) = &entry.static_target
+            && (*method == Method::GET || head_as_get)
+        {
+            return found(target);
+        }
+        if self.fallback.is_some() {
+            return self.fallback_or(Lookup::NotFound);
+        }
+        let mut allow: Vec<&str> = entry.by_method.iter().map(|(m, _)| m.as_str()).collect();
+        if entry.static_target.is_some() || entry.websocket.is_some() || allow.contains(&"GET") {
+            allow.extend(["GET", "HEAD"]);
+        }
+        allow.sort_unstable();
+        allow.dedup();
+        if allow.is_empty() {
+            return Lookup::NotFound;
+        }
+        Lookup::MethodNotAllowed { allow: allow.join(", ") }
+    }
+
+    fn fallback_or<'a>(&'a self, otherwise: Lookup<'a>) -> Lookup<'a> {
+        match &self.fallback {
+            Some(target) => Lookup::Found { target, params: Vec::new() },
+            None => otherwise,
+        }
+    }
+}
+
+/// The file path a static folder route matched, if any.
+pub fn static_rest(params: &[(String, String)]) -> &str {
+    params.iter().find(|(name, _)| name == STATIC_REST).map_or("", |(_, value)| value.as_str())
+}
+
+fn options(route: &Route) -> Result<RouteOptions, String> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &route.config.headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+        let value = HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
+        headers.insert(name, value);
+    }
+    Ok(RouteOptions {
+        body_limit: route.config.body_limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        compression: route.config.compression,
+        headers,
+    })
+}
+
+/// Resolves `relative` against the app folder and refuses anything that ends up outside
+/// it, `..` and symlinks included.
+pub fn inside_app(app_dir: &Path, relative: &str) -> Result<PathBuf, String> {
+    let joined = app_dir.join(relative.trim_start_matches("./"));
+    let resolved = joined
+        .canonicalize()
+        .map_err(|e| format!("{relative:?} cannot be opened in the app folder: {e}"))?;
+    if !resolved.starts_with(app_dir) {
+        return Err(format!("{relative:?} is outside the app folder"));
+    }
+    Ok(resolved)
+}

@@ -1,0 +1,89 @@
+//! What one instance's wasmtime store holds: the app's WASI view of the world, its
+//! resource table, its memory cap and its CPU budget.
+//!
+//! The WASI context is where isolation is decided: the app folder is mounted read-only at
+//! `/app`, the app's own data folder is `/` (so relative paths such as the seed's
+//! `io.open("logs.txt", "a")` land there), and the environment holds only what the app's
+//! config lists. Nothing else of the host exists for the guest.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Result};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+
+use crate::shutdown::ShutdownSignal;
+use crate::units::ByteSize;
+
+/// Everything needed to make an instance of one app.
+pub struct InstanceSpec {
+    pub app: Arc<str>,
+    pub app_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub memory: ByteSize,
+    /// Told when the app calls `server:shutdown()`.
+    pub shutdown: Arc<ShutdownSignal>,
+}
+
+pub struct GuestState {
+    pub app: Arc<str>,
+    wasi: WasiCtx,
+    pub table: ResourceTable,
+    pub memory: MemoryCap,
+    /// Epoch ticks the current call may still run for before it is interrupted.
+    pub cpu_ticks_left: u64,
+    /// The budget a call starts with (refilled per WebSocket message).
+    pub cpu_ticks_per_call: u64,
+    pub shutdown: Arc<ShutdownSignal>,
+}
+
+impl GuestState {
+    pub fn new(spec: &InstanceSpec) -> Result<GuestState> {
+        let mut wasi = WasiCtx::builder();
+        wasi.preopened_dir(&spec.app_dir, "/app", FsPerms::ReadOnly)?
+            .preopened_dir(&spec.data_dir, "/", FsPerms::ReadWrite)?
+            .envs(&spec.env)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        Ok(GuestState {
+            app: spec.app.clone(),
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            memory: MemoryCap { limit: spec.memory.as_usize(), refused: false },
+            cpu_ticks_left: 0,
+            cpu_ticks_per_call: 0,
+            shutdown: spec.shutdown.clone(),
+        })
+    }
+}
+
+impl WasiView for GuestState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// The instance's hard memory cap. It remembers a refusal, so that a trap that follows
+/// (an allocation failure outside Lua's own limit) can be reported as the memory limit.
+pub struct MemoryCap {
+    limit: usize,
+    pub refused: bool,
+}
+
+/// Table elements an instance may hold; Lua needs a few hundred.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        let allowed = desired <= self.limit;
+        self.refused |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
