@@ -2,6 +2,11 @@
 -- caller the guest runs every callback through.
 local internal = ...
 
+-- Only the read-only half of the debug library: the rest can break the interpreter's
+-- invariants from Lua.
+local traceback, getinfo = debug.traceback, debug.getinfo
+debug = { traceback = traceback, getinfo = getinfo }
+
 Astra = { version = internal.version }
 
 local function sort_keys(a, b)
@@ -65,7 +70,7 @@ local function on_error(err)
     local message = tostring(err):gsub("^runtime error: ", "")
     if not message:match("^[^%s:]+:%d+: ") then
         for level = 2, 50 do
-            local info = debug.getinfo(level, "Sl")
+            local info = getinfo(level, "Sl")
             if not info then break end
             if info.currentline > 0 and info.source:sub(1, 1) == "@" then
                 message = info.short_src .. ":" .. info.currentline .. ": " .. message
@@ -73,7 +78,7 @@ local function on_error(err)
             end
         end
     end
-    return { message = message, traceback = debug.traceback("", 2) }
+    return { message = message, traceback = traceback("", 2) }
 end
 
 return function(f, ...)

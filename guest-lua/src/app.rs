@@ -4,7 +4,7 @@
 //! Route ids are indexes into the `server.routes` list as it stood when `server:run()`
 //! returned, so the host and the guest agree on them without sending functions across.
 
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 
 use crate::errors::{self, plain};
 use crate::exports::astra::host::app::{
@@ -23,7 +23,9 @@ pub struct App {
 
 impl App {
     pub fn start(config: &StartConfig) -> Result<(App, Manifest), LuaError> {
-        let lua = Lua::new();
+        // SAFETY: the debug library is the one unsafe one; the prelude keeps what it needs
+        // and leaves apps only its read-only half (traceback, getinfo).
+        let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::DEBUG, LuaOptions::default()) };
         let lua_error = |e: mlua::Error| errors::from_mlua(&e);
         lua.set_memory_limit(usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX))
             .map_err(lua_error)?;

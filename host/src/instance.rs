@@ -41,7 +41,8 @@ pub enum Fault {
     Timeout,
     Memory,
     StackOverflow,
-    Exit(i32),
+    /// `os.exit`; WASI only carries success or failure, not the code.
+    Exit { success: bool },
     Crash(String),
 }
 
@@ -59,7 +60,7 @@ impl fmt::Display for Fault {
             Fault::Timeout => f.write_str("request timeout exceeded"),
             Fault::Memory => f.write_str("memory limit exceeded"),
             Fault::StackOverflow => f.write_str("the guest stack overflowed"),
-            Fault::Exit(code) => write!(f, "the app called os.exit({code})"),
+            Fault::Exit { .. } => f.write_str("the app called os.exit"),
             Fault::Crash(reason) => write!(f, "the instance crashed: {reason}"),
         }
     }
@@ -180,7 +181,7 @@ fn ticks_for(cpu_time: Duration) -> u64 {
 
 fn classify(error: &wasmtime::Error, state: &GuestState) -> Fault {
     if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-        return Fault::Exit(exit.0);
+        return Fault::Exit { success: exit.0 == 0 };
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Fault::CpuTime,

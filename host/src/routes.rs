@@ -134,7 +134,8 @@ impl RouteTable {
         let entry = &self.paths[*matched.value];
         let mut params: Vec<(String, String)> = Vec::new();
         for (name, value) in matched.params.iter() {
-            params.push((name.to_string(), value.to_string()));
+            let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+            params.push((name.to_string(), decoded.into_owned()));
         }
         let found = |target| Lookup::Found { target, params: params.clone() };
 

@@ -39,7 +39,8 @@ impl std::str::FromStr for ByteSize {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let (number, unit) = split_number(text)?;
+        const HINT: &str = "write a number with a unit, e.g. \"64MiB\" (B, KB, KiB, MB, MiB, GB, GiB)";
+        let (number, unit) = split_number(text).map_err(|e| format!("{e}: {HINT}"))?;
         let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
             "" | "b" => 1,
             "k" | "kb" => 1000,
@@ -73,7 +74,8 @@ impl std::str::FromStr for Span {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let (number, unit) = split_number(text)?;
+        const HINT: &str = "write a number with a unit, e.g. \"250ms\" (ms, s, m, h)";
+        let (number, unit) = split_number(text).map_err(|e| format!("{e}: {HINT}"))?;
         let seconds = match unit.to_ascii_lowercase().as_str() {
             "ms" => number / 1000.0,
             "s" => number,

@@ -102,7 +102,7 @@ pub fn fault(app: &str, route: &str, fault: &Fault) -> Response {
     if fault.is_limit() {
         plain(StatusCode::SERVICE_UNAVAILABLE, &fault.to_string())
     } else {
-        plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("the app crashed: {fault}"))
+        plain(StatusCode::INTERNAL_SERVER_ERROR, &fault.to_string())
     }
 }
 

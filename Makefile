@@ -1,0 +1,36 @@
+# astra-host: `make run` serves the example apps, `make test` runs every test.
+# Both install what they need first (scripts/bootstrap.sh), so they work on a fresh machine.
+
+CARGO ?= cargo
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: all bootstrap guest build run test bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+# The Lua interpreter and the Astra Lua API, as a wasm32-wasip2 component.
+guest: bootstrap
+	@echo "==> building the Lua guest component (wasm32-wasip2)"
+	@$(CARGO) build --locked -p astra-guest --target wasm32-wasip2 --profile guest
+
+# target/release/astra-host, with the guest embedded.
+build: guest
+	@echo "==> building astra-host (release)"
+	@$(CARGO) build --locked --release -p astra-host
+
+run: build
+	@echo "==> serving examples/apps on http://$(LISTEN) (try: curl http://hello.localhost:$(LISTEN:127.0.0.1:%=%)/)"
+	@./target/release/astra-host --apps examples/apps --listen $(LISTEN)
+
+test: build
+	@echo "==> unit tests and end-to-end tests (the real binary, over real sockets)"
+	@$(CARGO) test --locked --release -p astra-host -p astra-tests
+
+bench: build
+	@$(CARGO) run --locked --release -p astra-bench
+
+clean:
+	@$(CARGO) clean

@@ -1,0 +1,176 @@
+//! Test harness: starts the real `astra-host` binary on a free port with a folder of real
+//! Lua apps, and gives tests an HTTP client that reaches `<app>.localhost` on it.
+//!
+//! The binary is the release build `make test` made (`ASTRA_HOST_BIN` overrides). Each host
+//! gets its own data folder; the compiled guest is cached under `target/` so only the
+//! first host of a run compiles it.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn binary() -> PathBuf {
+    std::env::var_os("ASTRA_HOST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/release/astra-host"))
+}
+
+/// A folder of test apps under `tests/apps/`.
+pub fn apps(name: &str) -> PathBuf {
+    workspace().join("tests/apps").join(name)
+}
+
+pub struct Host {
+    child: Child,
+    pub addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+    pub data_dir: PathBuf,
+}
+
+impl Host {
+    /// `astra-host --apps DIR` plus `extra` arguments.
+    pub fn serve(apps_dir: &Path, extra: &[&str]) -> Host {
+        let data_dir = scratch_dir("data");
+        let mut args: Vec<String> = vec!["--apps".into(), apps_dir.display().to_string()];
+        args.extend(["--data-dir".into(), data_dir.display().to_string()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Host::spawn(&args, data_dir, true)
+    }
+
+    /// Any command line; `listen` adds `--listen 127.0.0.1:0`.
+    pub fn spawn(args: &[String], data_dir: PathBuf, listen: bool) -> Host {
+        let binary = binary();
+        assert!(binary.is_file(), "{} is missing: run `make test`, which builds it first", binary.display());
+        let mut command = Command::new(&binary);
+        command.args(args);
+        if listen {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
+        let mut child = command
+            .env("ASTRA_CACHE_DIR", workspace().join("target/test-cache"))
+            .env("ASTRA_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("astra-host starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on http://").nth(1) {
+                    let _ = ready_tx.send(addr.trim().to_string());
+                }
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let addr = match ready_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr.parse().expect("a socket address"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("astra-host did not start listening; its log:\n{}", log.lock().unwrap());
+            }
+        };
+        Host { child, addr, log, data_dir }
+    }
+
+    /// A client whose `<app>.localhost` resolves to this host, with a cookie jar.
+    pub fn client(&self, app: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .resolve(&format!("{app}.localhost"), self.addr)
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client")
+    }
+
+    pub fn url(&self, app: &str, path: &str) -> String {
+        format!("http://{app}.localhost:{}{path}", self.addr.port())
+    }
+
+    pub async fn get(&self, app: &str, path: &str) -> reqwest::Response {
+        self.client(app).get(self.url(app, path)).send().await.expect("the request is answered")
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 10 s) for `needle` to appear in the host's log.
+    pub async fn log_contains(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.log().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        self.child.wait().expect("astra-host exits")
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// A fresh folder under the system temp folder.
+pub fn scratch_dir(kind: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "astra-test-{kind}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
+}
+
+/// Body text of a response.
+pub async fn text(response: reqwest::Response) -> String {
+    response.text().await.expect("a text body")
+}
+
+/// Sends raw bytes over a fresh connection and returns everything the server answers.
+pub async fn raw_request(addr: SocketAddr, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    stream.write_all(request).await.expect("sends");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// `file:line` of the first line of a test app's file containing `needle`, as Lua error
+/// messages name it; so tests do not break when an app gains a line.
+pub fn line_of(app_file: &str, needle: &str) -> String {
+    let path = workspace().join("tests/apps").join(app_file);
+    let source = std::fs::read_to_string(&path).expect("the app file exists");
+    let line = source.lines().position(|line| line.contains(needle)).expect("the needle is in the file") + 1;
+    let file = Path::new(app_file).file_name().expect("a file name").to_string_lossy();
+    format!("{file}:{line}")
+}
