@@ -29,8 +29,12 @@ test: build
 	@echo "==> unit tests and end-to-end tests (the real binary, over real sockets)"
 	@$(CARGO) test --locked --release -p astra-host -p astra-tests
 
+# One table of req/s, p50, p99 and ratios against a plain axum server (bench/baseline).
 bench: build
-	@$(CARGO) run --locked --release -p astra-bench
+	@echo "==> building the benchmark and its axum baseline"
+	@$(CARGO) build --locked --release -p astra-bench -p astra-baseline
+	@command -v lua5.4 >/dev/null || echo "(lua5.4 is not installed: the native Lua row is skipped; apt-get install lua5.4)"
+	@./target/release/astra-bench
 
 clean:
 	@$(CARGO) clean

@@ -38,15 +38,24 @@ pub struct Host {
 impl Host {
     /// `astra-host --apps DIR` plus `extra` arguments.
     pub fn serve(apps_dir: &Path, extra: &[&str]) -> Host {
+        Host::serve_with_env(apps_dir, extra, &[])
+    }
+
+    /// As `serve`, with extra environment variables for the host process.
+    pub fn serve_with_env(apps_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Host {
         let data_dir = scratch_dir("data");
         let mut args: Vec<String> = vec!["--apps".into(), apps_dir.display().to_string()];
         args.extend(["--data-dir".into(), data_dir.display().to_string()]);
         args.extend(extra.iter().map(|s| s.to_string()));
-        Host::spawn(&args, data_dir, true)
+        Host::spawn_with_env(&args, data_dir, true, env)
     }
 
     /// Any command line; `listen` adds `--listen 127.0.0.1:0`.
     pub fn spawn(args: &[String], data_dir: PathBuf, listen: bool) -> Host {
+        Host::spawn_with_env(args, data_dir, listen, &[])
+    }
+
+    fn spawn_with_env(args: &[String], data_dir: PathBuf, listen: bool, env: &[(&str, &str)]) -> Host {
         let binary = binary();
         assert!(binary.is_file(), "{} is missing: run `make test`, which builds it first", binary.display());
         let mut command = Command::new(&binary);
@@ -57,6 +66,7 @@ impl Host {
         let mut child = command
             .env("ASTRA_CACHE_DIR", workspace().join("target/test-cache"))
             .env("ASTRA_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

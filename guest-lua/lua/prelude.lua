@@ -50,6 +50,16 @@ function pprint(...)
     internal.log("info", joined(function(v) return pretty(v, 0, {}) end, ...))
 end
 
+-- No processes in the sandbox: say so, rather than fail in some less obvious way.
+local function no_processes(name)
+    return function(command)
+        if name == "os.execute" and command == nil then return false end
+        error(name .. " is not available: apps run in a sandbox without processes", 2)
+    end
+end
+os.execute = no_processes("os.execute")
+io.popen = no_processes("io.popen")
+
 -- App modules come from the app folder (mounted at /app) and are named relative to it in
 -- error messages, as the entry script is.
 package.path = "/app/?.lua;/app/?/init.lua"

@@ -11,6 +11,7 @@ use crate::exports::astra::host::app::{
     IncomingRequest, LuaError, Manifest, Response, Route, RouteConfig, RouteKind, ServerSettings,
     Socket, StartConfig,
 };
+use crate::scoped::Scoped;
 use crate::{convert, lua_modules, request, response, socket};
 
 pub struct App {
@@ -56,16 +57,14 @@ impl App {
 
     pub fn handle(&self, route: u32, incoming: IncomingRequest) -> Result<Response, LuaError> {
         let callback = self.callback(route)?;
-        let request = request::LuaRequest::new(incoming);
-        let request_lifetime = request.lifetime();
+        let incoming = Scoped::new(incoming);
         let response = response::LuaResponse::default();
         let response_state = response.state();
-        let outcome = self.create_userdata(request).and_then(|request| {
+        let outcome = self.create_userdata(request::LuaRequest::new(&incoming)).and_then(|request| {
             let response = self.create_userdata(response)?;
             self.protected(callback.clone(), (request, response))
         });
-        // A request object the app kept in a global refuses use from here on.
-        request_lifetime.end();
+        incoming.end();
         let returned = outcome?.into_iter().next().unwrap_or(Value::Nil);
         let state = response_state.take();
         convert::into_response(state, returned)
@@ -73,13 +72,14 @@ impl App {
 
     pub fn websocket(&self, route: u32, incoming: IncomingRequest, socket: Socket) -> Result<(), LuaError> {
         let callback = self.callback(route)?;
-        let request = request::LuaRequest::new(incoming);
-        let request_lifetime = request.lifetime();
-        let outcome = self.create_userdata(socket::LuaSocket::new(socket)).and_then(|socket| {
-            let request = self.create_userdata(request)?;
-            self.protected(callback.clone(), (socket, request))
+        let (incoming, socket) = (Scoped::new(incoming), Scoped::new(socket));
+        let outcome = self.create_userdata(socket::LuaSocket::new(&socket)).and_then(|lua_socket| {
+            let request = self.create_userdata(request::LuaRequest::new(&incoming))?;
+            self.protected(callback.clone(), (lua_socket, request))
         });
-        request_lifetime.end();
+        // The connection closes when the handler returns, whatever Lua still refers to.
+        socket.end();
+        incoming.end();
         outcome.map(drop)
     }
 
@@ -191,8 +191,8 @@ fn short(error: &mlua::Error) -> String {
 fn error_value(value: Value) -> LuaError {
     match value {
         Value::Table(t) => LuaError {
-            message: t.get::<String>("message").unwrap_or_else(|_| "unknown error".into()),
             traceback: t.get::<String>("traceback").unwrap_or_default(),
+            ..plain(t.get::<String>("message").unwrap_or_else(|_| "unknown error".into()))
         },
         Value::String(s) => plain(s.to_string_lossy()),
         Value::Error(e) => errors::from_mlua(&e),

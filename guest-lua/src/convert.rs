@@ -58,9 +58,10 @@ pub fn byte_list(table: &Table) -> Option<Vec<u8>> {
         .collect()
 }
 
-pub fn json_to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<Value> {
+/// `what` names the input in the error: "the body", "the text".
+pub fn json_to_lua(lua: &Lua, bytes: &[u8], what: &str) -> mlua::Result<Value> {
     let json: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| mlua::Error::runtime(format!("the body is not valid JSON: {e}")))?;
+        .map_err(|e| mlua::Error::runtime(format!("{what} is not valid JSON: {e}")))?;
     lua.to_value_with(&json, mlua::serde::SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false))
 }
 

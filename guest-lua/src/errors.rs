@@ -6,17 +6,21 @@
 
 use crate::exports::astra::host::app::LuaError;
 
+/// Lua's own message for a failed allocation.
+pub const OUT_OF_MEMORY: &str = "not enough memory";
+
 pub fn plain(message: impl Into<String>) -> LuaError {
-    LuaError { message: message.into(), traceback: String::new() }
+    let message = message.into();
+    LuaError { out_of_memory: message == OUT_OF_MEMORY, message, traceback: String::new() }
 }
 
 /// Converts an error that escaped to Rust (not through the prelude's handler).
 pub fn from_mlua(error: &mlua::Error) -> LuaError {
     match error {
         mlua::Error::CallbackError { traceback, cause } => {
-            LuaError { message: root_cause(cause).to_string(), traceback: traceback.clone() }
+            LuaError { traceback: traceback.clone(), ..from_mlua(root_cause(cause)) }
         }
-        mlua::Error::MemoryError(_) => plain("not enough memory"),
+        mlua::Error::MemoryError(_) => plain(OUT_OF_MEMORY),
         other => plain(other.to_string()),
     }
 }

@@ -10,10 +10,15 @@ wit_bindgen::generate!({ world: "guest", path: "../wit" });
 mod app;
 mod convert;
 mod cookie;
+mod crypto;
+mod datetime;
 mod errors;
 mod lua_modules;
+mod multipart;
 mod request;
 mod response;
+mod scoped;
+mod serde_module;
 mod socket;
 
 use std::cell::RefCell;

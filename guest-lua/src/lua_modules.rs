@@ -33,6 +33,12 @@ pub fn install(lua: &Lua) -> mlua::Result<Function> {
     )?;
     let alias = lua.load("return require('http')").set_name("@astra/http.lua").into_function()?;
     preload.set("astra.http", alias)?;
+    preload.set("datetime", lua.create_function(|lua, ()| crate::datetime::module(lua))?)?;
+    preload.set("crypto", lua.create_function(|lua, ()| crate::crypto::module(lua))?)?;
+    preload.set("serde", lua.create_function(|lua, ()| crate::serde_module::module(lua))?)?;
+    // Astra's docs use `http` without requiring it in places, so it is a global too.
+    let http: mlua::Value = lua.load("return require('http')").call(())?;
+    lua.globals().set("http", http)?;
     Ok(protected_call)
 }
 

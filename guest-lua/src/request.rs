@@ -12,37 +12,21 @@ use mlua::{Lua, Table, UserData, UserDataMethods};
 use crate::astra::host::request::IncomingRequest;
 use crate::convert;
 use crate::cookie::LuaCookie;
-
-type Slot = Rc<RefCell<Option<IncomingRequest>>>;
+use crate::multipart::Multipart;
+use crate::scoped::Scoped;
 
 pub struct LuaRequest {
-    incoming: Slot,
+    incoming: Scoped<IncomingRequest>,
     body: RefCell<Option<Rc<[u8]>>>,
 }
 
-/// Ends the request when its callback returns; the resource goes back to the host.
-pub struct RequestLifetime(Slot);
-
-impl RequestLifetime {
-    pub fn end(self) {
-        self.0.borrow_mut().take();
-    }
-}
-
 impl LuaRequest {
-    pub fn new(incoming: IncomingRequest) -> Self {
-        LuaRequest { incoming: Rc::new(RefCell::new(Some(incoming))), body: RefCell::new(None) }
-    }
-
-    pub fn lifetime(&self) -> RequestLifetime {
-        RequestLifetime(self.incoming.clone())
+    pub fn new(incoming: &Scoped<IncomingRequest>) -> Self {
+        LuaRequest { incoming: incoming.share(), body: RefCell::new(None) }
     }
 
     fn with<T>(&self, f: impl FnOnce(&IncomingRequest) -> T) -> mlua::Result<T> {
-        match self.incoming.borrow().as_ref() {
-            Some(incoming) => Ok(f(incoming)),
-            None => Err(mlua::Error::runtime("this request has already been answered")),
-        }
+        self.incoming.with("this request has already been answered", f)
     }
 
     fn body(&self) -> mlua::Result<Rc<[u8]>> {
@@ -85,6 +69,22 @@ impl UserData for LuaRequest {
         });
         methods.add_method("new_cookie", |_, _, (name, value): (String, String)| Ok(LuaCookie::new(name, value)));
         methods.add_method("ip_address", |_, this, ()| Ok(IpAddress(this.with(|r| r.client_ip())?)));
+        methods.add_method("form", |lua, this, ()| {
+            let table = lua.create_table()?;
+            for (key, value) in form_urlencoded::parse(&this.body()?) {
+                table.set(&*key, &*value)?;
+            }
+            Ok(table)
+        });
+        methods.add_method("multipart", |_, this, ()| {
+            let content_type = this
+                .with(|r| r.headers())?
+                .into_iter()
+                .find(|(name, _)| name == "content-type")
+                .map(|(_, value)| value)
+                .unwrap_or_default();
+            Multipart::parse(&content_type, &this.body()?).map_err(mlua::Error::runtime)
+        });
     }
 }
 
@@ -107,7 +107,7 @@ pub struct LuaBody(Rc<[u8]>);
 impl UserData for LuaBody {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_method("text", |lua, this, ()| lua.create_string(&*this.0));
-        methods.add_method("json", |lua, this, ()| convert::json_to_lua(lua, &this.0));
+        methods.add_method("json", |lua, this, ()| convert::json_to_lua(lua, &this.0, "the body"));
         methods.add_method("bytes", |lua, this, ()| lua.create_sequence_from(this.0.iter().copied()));
     }
 }

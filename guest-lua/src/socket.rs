@@ -10,21 +10,22 @@ use mlua::{Lua, Table, UserData, UserDataMethods, Value};
 
 use crate::astra::host::websocket::{CloseFrame, Message, Socket};
 use crate::convert;
+use crate::scoped::Scoped;
 
 pub const CLOSED: &str = "the WebSocket connection is closed";
 
 pub struct LuaSocket {
-    socket: Socket,
+    socket: Scoped<Socket>,
     saw_end: Cell<bool>,
 }
 
 impl LuaSocket {
-    pub fn new(socket: Socket) -> Self {
-        LuaSocket { socket, saw_end: Cell::new(false) }
+    pub fn new(socket: &Scoped<Socket>) -> Self {
+        LuaSocket { socket: socket.share(), saw_end: Cell::new(false) }
     }
 
     fn send(&self, message: Message) -> mlua::Result<()> {
-        self.socket.send(&message).map_err(|_| mlua::Error::runtime(CLOSED))
+        self.socket.with(CLOSED, |socket| socket.send(&message))?.map_err(|_| mlua::Error::runtime(CLOSED))
     }
 }
 
@@ -34,7 +35,7 @@ impl UserData for LuaSocket {
             if this.saw_end.get() {
                 return Err(mlua::Error::runtime(CLOSED));
             }
-            match this.socket.recv() {
+            match this.socket.with(CLOSED, Socket::recv)? {
                 Some(message) => message_table(lua, message).map(Some),
                 None => {
                     this.saw_end.set(true);

@@ -3,10 +3,12 @@
 //!
 //! Loading runs the entry script in a first instance to learn the routes; that instance
 //! then joins the pool, so the first request finds a warm one. A failed start is kept as a
-//! message: the app answers 503 and the rest of the host carries on.
+//! message, the app answers 503, and (under `--apps`) it is tried again with exponential
+//! backoff, so an operator's fix is picked up without restarting the host.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use crate::app_config::AppConfig;
 use crate::bindings::Manifest;
@@ -18,11 +20,15 @@ use crate::routes::RouteTable;
 use crate::shutdown::ShutdownSignal;
 use crate::store::InstanceSpec;
 
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const LAST_RETRY: Duration = Duration::from_secs(300);
+
 pub struct App {
     pub name: Arc<str>,
     pub hosts: Vec<String>,
-    pub entry: String,
-    pub state: AppState,
+    source: AppSource,
+    defaults: Limits,
+    state: RwLock<Arc<AppState>>,
     pub shutdown: Arc<ShutdownSignal>,
 }
 
@@ -39,6 +45,7 @@ pub struct Ready {
 }
 
 /// Where an app comes from.
+#[derive(Clone)]
 pub struct AppSource {
     pub name: String,
     pub dir: PathBuf,
@@ -53,39 +60,62 @@ impl App {
     pub async fn load(sandbox: Arc<Sandbox>, source: AppSource, defaults: &Limits) -> App {
         let name: Arc<str> = source.name.as_str().into();
         let shutdown = Arc::new(ShutdownSignal::default());
-        let config = AppConfig::load(&source.dir, defaults);
         let mut hosts = source.hosts.clone();
-        let (entry, state) = match config {
-            Ok(config) => {
-                hosts.extend(config.hosts.iter().cloned());
-                let entry = source.entry_override.clone().unwrap_or(config.entry.clone());
-                let state = start(sandbox, &source, &name, config, &entry, shutdown.clone()).await;
-                (entry, state)
-            }
-            Err(message) => (String::from("init.lua"), AppState::Failed(message)),
-        };
+        if let Ok(config) = AppConfig::load(&source.dir, defaults) {
+            hosts.extend(config.hosts);
+        }
+        let state = start(&sandbox, &source, &name, defaults, &shutdown).await;
         if let AppState::Failed(message) = &state {
             tracing::error!("[{name}] did not start: {message}");
         }
-        App { name, hosts, entry, state, shutdown }
+        App { name, hosts, source, defaults: defaults.clone(), state: RwLock::new(Arc::new(state)), shutdown }
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn set_state(&self, state: AppState) {
+        *self.state.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(state);
     }
 
     pub fn status(&self) -> String {
-        match &self.state {
+        match &*self.state() {
             AppState::Ready(_) => "ready".into(),
             AppState::Failed(message) => format!("failed: {message}"),
+        }
+    }
+
+    /// Tries a failed app again, waiting twice as long after each failure.
+    pub async fn retry_until_started(self: Arc<Self>, sandbox: Arc<Sandbox>) {
+        let mut delay = FIRST_RETRY;
+        while matches!(&*self.state(), AppState::Failed(_)) {
+            tokio::time::sleep(delay).await;
+            let state = start(&sandbox, &self.source, &self.name, &self.defaults, &self.shutdown).await;
+            match &state {
+                AppState::Ready(_) => tracing::info!("[{}] started on a later try", self.name),
+                AppState::Failed(message) => {
+                    delay = (delay * 2).min(LAST_RETRY);
+                    tracing::warn!("[{}] still does not start: {message}; next try in {delay:?}", self.name);
+                }
+            }
+            self.set_state(state);
         }
     }
 }
 
 async fn start(
-    sandbox: Arc<Sandbox>,
+    sandbox: &Arc<Sandbox>,
     source: &AppSource,
     name: &Arc<str>,
-    config: AppConfig,
-    entry: &str,
-    shutdown: Arc<ShutdownSignal>,
+    defaults: &Limits,
+    shutdown: &Arc<ShutdownSignal>,
 ) -> AppState {
+    let config = match AppConfig::load(&source.dir, defaults) {
+        Ok(config) => config,
+        Err(message) => return AppState::Failed(message),
+    };
+    let entry = source.entry_override.clone().unwrap_or(config.entry);
     let app_dir = match source.dir.canonicalize() {
         Ok(dir) => dir,
         Err(e) => return AppState::Failed(format!("cannot open the app folder: {e}")),
@@ -99,9 +129,9 @@ async fn start(
         data_dir: source.data_dir.clone(),
         env: config.env,
         memory: config.limits.memory,
-        shutdown,
+        shutdown: shutdown.clone(),
     };
-    let pool = Pool::new(sandbox, spec, entry.to_string(), config.limits);
+    let pool = Pool::new(sandbox.clone(), spec, entry.clone(), config.limits);
     let (instance, manifest) = match pool.start_instance().await {
         Ok(started) => started,
         Err(CallError::Lua(error)) => {

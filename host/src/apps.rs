@@ -69,6 +69,11 @@ impl Registry {
         }
         let mut apps: Vec<Arc<App>> = loading.join_all().await.into_iter().map(Arc::new).collect();
         apps.sort_by(|a, b| a.name.cmp(&b.name));
+        for app in &apps {
+            if matches!(&*app.state(), AppState::Failed(_)) {
+                tokio::spawn(app.clone().retry_until_started(sandbox.clone()));
+            }
+        }
 
         let default_app = match &options.default_app {
             Some(name) => Some(
@@ -113,7 +118,7 @@ impl Registry {
             .apps
             .iter()
             .map(|app| {
-                let routes = match &app.state {
+                let routes = match &*app.state() {
                     AppState::Ready(ready) => ready.routes.len.to_string(),
                     AppState::Failed(_) => "-".into(),
                 };

@@ -24,7 +24,8 @@ use crate::units::{ByteSize, Span};
     after_help = "Examples:\n  \
         astra-host --apps ./apps                     serve every app in ./apps on 127.0.0.1:8080\n  \
         astra-host --apps ./apps --domain example.com  also serve <name>.example.com\n  \
-        astra-host run app.lua                       one app, on its server.hostname:server.port"
+        astra-host run app.lua                       one app, on its server.hostname:server.port\n  \
+        astra-host export ./apps/shop                editor type definitions for an app folder"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -46,6 +47,12 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         host: HostArgs,
+    },
+    /// Write LuaLS type definitions of the API (.astra/astra.d.lua) and a .luarc.json, for editors.
+    Export {
+        /// Where to write them.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
     },
 }
 
@@ -106,6 +113,18 @@ pub struct LimitArgs {
     /// Largest request body, unless a route's config sets body_limit, e.g. 2MiB.
     #[arg(long, env = "ASTRA_BODY_LIMIT", value_name = "SIZE")]
     pub body_limit: Option<ByteSize>,
+
+    /// Largest response body an app may send, e.g. 16MiB.
+    #[arg(long, env = "ASTRA_RESPONSE_LIMIT", value_name = "SIZE")]
+    pub response_limit: Option<ByteSize>,
+
+    /// Most headers a request may carry; beyond: 431.
+    #[arg(long, env = "ASTRA_MAX_HEADERS", value_name = "N")]
+    pub max_headers: Option<u32>,
+
+    /// Requests per second per app (token bucket); beyond: 429 [default: no limit].
+    #[arg(long, env = "ASTRA_REQUESTS_PER_SECOND", value_name = "RATE")]
+    pub requests_per_second: Option<f64>,
 }
 
 impl LimitArgs {
@@ -120,6 +139,9 @@ impl LimitArgs {
                 .max_concurrent_requests
                 .unwrap_or(defaults.max_concurrent_requests.max(self.max_instances.unwrap_or(0))),
             body_limit: self.body_limit.unwrap_or(defaults.body_limit),
+            response_limit: self.response_limit.unwrap_or(defaults.response_limit),
+            max_headers: self.max_headers.unwrap_or(defaults.max_headers),
+            requests_per_second: self.requests_per_second.or(defaults.requests_per_second),
         };
         limits.validate()?;
         Ok(limits)

@@ -1,6 +1,7 @@
 //! One live guest instance and the three calls into it, each under the app's limits.
 //!
-//! A Lua error is an answer: the instance stays usable. Anything else that ends a call
+//! A Lua error is an answer: the instance stays usable, unless Lua ran out of memory (its
+//! heap is then likely still full, so it is replaced). Anything else that ends a call
 //! early (a trap, the CPU budget, the memory cap, `os.exit`, the wall-clock timeout, or
 //! the caller giving up mid-call) leaves the instance unusable, so it is marked poisoned
 //! and the pool drops it instead of reusing it.
@@ -159,7 +160,7 @@ impl Instance {
                 Ok(value)
             }
             Some(Ok(Err(lua_error))) => {
-                self.poisoned = false;
+                self.poisoned = lua_error.out_of_memory;
                 Err(CallError::Lua(lua_error))
             }
             Some(Err(error)) => Err(CallError::Fault(classify(&error, self.store.data()))),

@@ -26,6 +26,12 @@ pub struct Limits {
     pub max_concurrent_requests: u32,
     /// Largest request body a route accepts unless its config says otherwise.
     pub body_limit: ByteSize,
+    /// Largest response body the app may send.
+    pub response_limit: ByteSize,
+    /// Most headers a request may carry.
+    pub max_headers: u32,
+    /// Sustained request rate (a token bucket holding one second's worth); none: no limit.
+    pub requests_per_second: Option<f64>,
 }
 
 impl Default for Limits {
@@ -37,6 +43,9 @@ impl Default for Limits {
             max_instances: 8,
             max_concurrent_requests: 256,
             body_limit: ByteSize::mib(2),
+            response_limit: ByteSize::mib(16),
+            max_headers: 100,
+            requests_per_second: None,
         }
     }
 }
@@ -58,6 +67,13 @@ impl Limits {
         set(&mut limits.cpu_time, "cpu_time", &table.cpu_time)?;
         set(&mut limits.request_timeout, "request_timeout", &table.request_timeout)?;
         set(&mut limits.body_limit, "body_limit", &table.body_limit)?;
+        set(&mut limits.response_limit, "response_limit", &table.response_limit)?;
+        if let Some(n) = table.max_headers {
+            limits.max_headers = n;
+        }
+        if let Some(rate) = table.requests_per_second {
+            limits.requests_per_second = Some(rate);
+        }
         if let Some(n) = table.max_instances {
             limits.max_instances = n;
         }
@@ -81,6 +97,11 @@ impl Limits {
                 self.max_concurrent_requests, self.max_instances
             ));
         }
+        if let Some(rate) = self.requests_per_second
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(format!("limits.requests_per_second = {rate} must be a number above zero"));
+        }
         if self.cpu_time.0.is_zero() || self.request_timeout.0.is_zero() {
             return Err("limits.cpu_time and limits.request_timeout must be above zero".into());
         }
@@ -103,6 +124,9 @@ pub struct LimitsTable {
     pub cpu_time: Option<String>,
     pub request_timeout: Option<String>,
     pub body_limit: Option<String>,
+    pub response_limit: Option<String>,
+    pub max_headers: Option<u32>,
+    pub requests_per_second: Option<f64>,
     pub max_instances: Option<u32>,
     pub max_concurrent_requests: Option<u32>,
 }

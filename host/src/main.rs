@@ -22,7 +22,7 @@ const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("ASTRA_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(log_filter())
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
@@ -46,7 +46,13 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<()> {
     match (cli.command, cli.apps) {
         (Some(Command::Run { file, host }), None) => run_one(&file, host).await,
-        (Some(Command::Run { .. }), Some(_)) => bail!("`run FILE` and --apps cannot be combined"),
+        (Some(Command::Export { dir }), None) => {
+            for path in astra_host::export::export(&dir).map_err(|e| format_err!("cannot write to {}: {e}", dir.display()))? {
+                println!("wrote {path}");
+            }
+            Ok(())
+        }
+        (Some(_), Some(_)) => bail!("--apps cannot be combined with a subcommand"),
         (None, Some(apps)) => serve_folder(&apps, cli.host).await,
         (None, None) => bail!("nothing to serve: give --apps DIR, or `run FILE.lua` (see --help)"),
     }
@@ -86,7 +92,7 @@ async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
         entry_override: Some(file_name),
     };
     let app = App::load(sandbox, source, &limits).await;
-    let listen = match &app.state {
+    let listen = match &*app.state() {
         AppState::Failed(message) => bail!("{message}"),
         AppState::Ready(ready) => match args.listen {
             Some(listen) => listen,
@@ -124,6 +130,17 @@ async fn serve(registry: Arc<Registry>, listen: SocketAddr, app_shutdown: Option
     astra_host::http::serve(listener, registry, stop).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `ASTRA_LOG=debug` means astra-host's and the apps' debug lines, not every dependency's;
+/// a full filter (`ASTRA_LOG=info,cranelift=debug`) is taken as written.
+fn log_filter() -> EnvFilter {
+    let level = std::env::var("ASTRA_LOG").unwrap_or_else(|_| "info".into());
+    let filter = if level.contains(['=', ',']) { level } else { format!("warn,astra_host={level},app={level}") };
+    EnvFilter::try_new(&filter).unwrap_or_else(|_| {
+        eprintln!("warning: ASTRA_LOG={filter:?} is not a log filter; using info");
+        EnvFilter::new("warn,astra_host=info,app=info")
+    })
 }
 
 /// SIGINT or SIGTERM.

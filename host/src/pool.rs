@@ -15,6 +15,7 @@ use crate::bindings::{Manifest, StartConfig};
 use crate::engine::Sandbox;
 use crate::instance::{CallError, CallLimits, Instance};
 use crate::limits::Limits;
+use crate::rate::TokenBucket;
 use crate::store::InstanceSpec;
 
 pub struct Pool {
@@ -23,6 +24,7 @@ pub struct Pool {
     entry: String,
     limits: Limits,
     idle: Mutex<Vec<Instance>>,
+    rate: Option<TokenBucket>,
     instances: Arc<Semaphore>,
     admission: Arc<Semaphore>,
 }
@@ -31,6 +33,8 @@ pub struct Pool {
 pub enum AcquireError {
     /// Too many requests in flight; answer 503 at once.
     Busy,
+    /// Over the app's request rate; answer 429, retry after this long.
+    RateLimited(Duration),
     /// No instance became free within the request timeout.
     Timeout,
     /// A new instance could not be made or its entry script failed.
@@ -45,6 +49,7 @@ impl Pool {
             entry,
             instances: Arc::new(Semaphore::new(limits.max_instances as usize)),
             admission: Arc::new(Semaphore::new(limits.max_concurrent_requests as usize)),
+            rate: limits.requests_per_second.map(TokenBucket::new),
             limits,
             idle: Mutex::new(Vec::new()),
         })
@@ -76,6 +81,9 @@ impl Pool {
     }
 
     pub async fn acquire(self: &Arc<Self>) -> Result<Lease, AcquireError> {
+        if let Some(rate) = &self.rate {
+            rate.take().map_err(AcquireError::RateLimited)?;
+        }
         let admission = self.admission.clone().try_acquire_owned().map_err(|_| AcquireError::Busy)?;
         let wait: Duration = self.limits.request_timeout.0;
         let instance_permit = tokio::time::timeout(wait, self.instances.clone().acquire_owned())

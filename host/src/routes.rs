@@ -15,7 +15,7 @@ use crate::bindings::{Route, RouteKind};
 /// Name of the catch-all parameter a static folder route captures the file path in.
 const STATIC_REST: &str = "astra_static_rest";
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Target {
     /// Index of the route in the manifest, which the guest knows it by.
     pub id: u32,
@@ -25,7 +25,7 @@ pub struct Target {
     pub label: String,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum TargetKind {
     Callback,
     WebSocket,
@@ -33,7 +33,7 @@ pub enum TargetKind {
     StaticFile(PathBuf),
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RouteOptions {
     pub body_limit: Option<usize>,
     pub compression: Option<bool>,
@@ -45,6 +45,23 @@ struct PathRoutes {
     by_method: Vec<(Method, Target)>,
     websocket: Option<Target>,
     static_target: Option<Target>,
+}
+
+impl PathRoutes {
+    /// Adds a target; true if one of the same kind and method was already there.
+    fn add(&mut self, target: Target, method: &str) -> Result<bool, String> {
+        Ok(match target.kind {
+            TargetKind::WebSocket => self.websocket.replace(target).is_some(),
+            TargetKind::StaticDir(_) | TargetKind::StaticFile(_) => self.static_target.replace(target).is_some(),
+            TargetKind::Callback => {
+                let method = Method::from_bytes(method.to_uppercase().as_bytes())
+                    .map_err(|_| format!("{}: {method:?} is not an HTTP method", target.label))?;
+                let duplicate = self.by_method.iter().any(|(m, _)| *m == method);
+                self.by_method.push((method, target));
+                duplicate
+            }
+        })
+    }
 }
 
 pub struct RouteTable {
@@ -72,56 +89,52 @@ impl RouteTable {
             let label = format!("{} {}", route.method.to_uppercase(), route.path);
             let id = u32::try_from(id).map_err(|_| "too many routes".to_string())?;
             let options = options(route).map_err(|e| format!("{label}: {e}"))?;
-            let (kind, pattern) = match &route.kind {
+            let (kind, patterns) = match &route.kind {
                 RouteKind::Callback if route.method == "fallback" => {
                     fallback = Some(Target { id, kind: TargetKind::Callback, options, label });
                     continue;
                 }
-                RouteKind::Callback => (TargetKind::Callback, route.path.clone()),
-                RouteKind::Websocket => (TargetKind::WebSocket, route.path.clone()),
+                RouteKind::Callback => (TargetKind::Callback, vec![route.path.clone()]),
+                RouteKind::Websocket => (TargetKind::WebSocket, vec![route.path.clone()]),
                 RouteKind::StaticFile(file) => {
                     let file = inside_app(app_dir, file).map_err(|e| format!("{label}: {e}"))?;
                     if !file.is_file() {
                         return Err(format!("{label}: {} is not a file", file.display()));
                     }
-                    (TargetKind::StaticFile(file), route.path.clone())
+                    (TargetKind::StaticFile(file), vec![route.path.clone()])
                 }
                 RouteKind::StaticDir(dir) => {
                     let dir = inside_app(app_dir, dir).map_err(|e| format!("{label}: {e}"))?;
                     if !dir.is_dir() {
                         return Err(format!("{label}: {} is not a folder", dir.display()));
                     }
-                    let rest = format!("{}/{{*{STATIC_REST}}}", route.path.trim_end_matches('/'));
-                    (TargetKind::StaticDir(dir), rest)
+                    // The folder itself (its index.html), with and without the slash, and
+                    // everything below it.
+                    let prefix = route.path.trim_end_matches('/');
+                    let mut patterns = vec![format!("{prefix}/"), format!("{prefix}/{{*{STATIC_REST}}}")];
+                    if !prefix.is_empty() {
+                        patterns.push(prefix.to_string());
+                    }
+                    (TargetKind::StaticDir(dir), patterns)
                 }
             };
-            if !pattern.starts_with('/') {
-                return Err(format!("{label}: a route path must start with '/'"));
-            }
-            let index = match index_of.get(&pattern) {
-                Some(&index) => index,
-                None => {
-                    router.insert(pattern.clone(), paths.len()).map_err(|e| format!("{label}: {e}"))?;
-                    index_of.insert(pattern.clone(), paths.len());
-                    paths.push(PathRoutes::default());
-                    paths.len() - 1
-                }
-            };
-            let entry = &mut paths[index];
             let target = Target { id, kind, options, label: label.clone() };
-            let duplicate = match target.kind {
-                TargetKind::WebSocket => entry.websocket.replace(target).is_some(),
-                TargetKind::StaticDir(_) | TargetKind::StaticFile(_) => entry.static_target.replace(target).is_some(),
-                TargetKind::Callback => {
-                    let method = Method::from_bytes(route.method.to_uppercase().as_bytes())
-                        .map_err(|_| format!("{label}: {:?} is not an HTTP method", route.method))?;
-                    let duplicate = entry.by_method.iter().any(|(m, _)| *m == method);
-                    entry.by_method.push((method, target));
-                    duplicate
+            for pattern in patterns {
+                if !pattern.starts_with('/') {
+                    return Err(format!("{label}: a route path must start with '/'"));
                 }
-            };
-            if duplicate {
-                return Err(format!("{label} is registered twice"));
+                let index = match index_of.get(&pattern) {
+                    Some(&index) => index,
+                    None => {
+                        router.insert(pattern.clone(), paths.len()).map_err(|e| format!("{label}: {e}"))?;
+                        index_of.insert(pattern.clone(), paths.len());
+                        paths.push(PathRoutes::default());
+                        paths.len() - 1
+                    }
+                };
+                if paths[index].add(target.clone(), &route.method)? {
+                    return Err(format!("{label} is registered twice"));
+                }
             }
         }
         Ok(RouteTable { router, paths, fallback, len: routes.len() })

@@ -11,6 +11,9 @@ use wasmtime::component::Resource;
 use crate::bindings::astra::host::websocket::{CloseFrame, Host, HostSocket, Message};
 use crate::store::GuestState;
 
+/// How long a closing handshake may take before the connection is simply dropped.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub struct SocketState {
     socket: WebSocket,
     open: bool,
@@ -58,8 +61,13 @@ impl HostSocket for GuestState {
         Ok(sent.map_err(|e| e.to_string()))
     }
 
+    /// The handler is done with the socket: close it properly if it is still open.
     async fn drop(&mut self, this: Resource<SocketState>) -> Result<()> {
-        self.table.delete(this)?;
+        let mut state = self.table.delete(this)?;
+        if state.open {
+            let close = ws::Message::Close(Some(ws::CloseFrame { code: 1000, reason: "".into() }));
+            let _ = tokio::time::timeout(CLOSE_GRACE, state.socket.send(close)).await;
+        }
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{Request, StatusCode, header};
 
-use super::reply;
+use super::{encoding, reply};
 use crate::api::request::RequestState;
 use crate::app::{App, Ready};
 use crate::instance::CallError;
@@ -30,6 +30,10 @@ pub async fn serve(
             &format!("the request body is larger than this route's limit of {body_limit} bytes"),
         );
     }
+    let request = match encoding::decompressed(request).await {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
+    };
     let (parts, body) = request.into_parts();
     let label = format!("{} {}", parts.method, parts.uri.path());
     let state = RequestState::new(parts, body, params, client.ip(), body_limit);
@@ -42,6 +46,11 @@ pub async fn serve(
     match lease.instance.handle(target.id, state, pool.call_limits()).await {
         Ok(response) => {
             lease.finish();
+            let response_limit = pool.limits().response_limit;
+            if response.body.len() as u64 > response_limit.0 {
+                tracing::error!("[{}] {label}: the response body is larger than the {response_limit} limit", app.name);
+                return reply::plain(StatusCode::INTERNAL_SERVER_ERROR, "response size limit exceeded");
+            }
             reply::from_guest(&app.name, &label, response)
         }
         Err(CallError::Lua(error)) => {

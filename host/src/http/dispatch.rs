@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use http::{Request, StatusCode, header};
 
-use super::{callback, reply, static_files, websocket};
+use super::{callback, encoding, reply, static_files, websocket};
 use crate::app::{App, AppState};
 use crate::apps::Registry;
 use crate::routes::{Lookup, TargetKind, static_rest};
@@ -33,12 +33,17 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
     if app.shutdown.is_requested() {
         return reply::plain(StatusCode::SERVICE_UNAVAILABLE, "this app has shut down");
     }
-    let ready = match &app.state {
+    let state = app.state();
+    let ready = match &*state {
         AppState::Ready(ready) => ready,
         AppState::Failed(_) => {
             return reply::plain(StatusCode::SERVICE_UNAVAILABLE, "this app failed to start; the host log says why");
         }
     };
+    let limits = ready.pool.limits();
+    if request.headers().len() > limits.max_headers as usize {
+        return reply::plain(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "too many request headers");
+    }
     let wants_upgrade = websocket::is_upgrade(request.headers());
     let lookup = ready.routes.lookup(request.method(), request.uri().path(), wants_upgrade);
     let (target, params) = match lookup {
@@ -61,7 +66,7 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
     };
     let response = reply::with_route_headers(response, &target.options.headers);
     if target.options.compression.unwrap_or(ready.manifest.settings.compression) {
-        reply::compressed(response, accept_encoding).await
+        encoding::compressed(response, accept_encoding).await
     } else {
         response
     }

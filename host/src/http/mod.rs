@@ -6,6 +6,7 @@
 
 mod callback;
 mod dispatch;
+mod encoding;
 mod reply;
 mod static_files;
 mod websocket;

@@ -3,14 +3,10 @@
 //! gets a short plain-text body that names the limit or the kind of failure, never the
 //! app's internals.
 
-use std::convert::Infallible;
-
 use axum::body::Body;
 use axum::response::Response;
 use cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use tower::{Layer, ServiceExt};
-use tower_http::compression::CompressionLayer;
 
 use crate::bindings::{Cookie, CookieChange, LuaError, Response as GuestResponse};
 use crate::instance::Fault;
@@ -90,7 +86,8 @@ fn render_cookie(cookie: Cookie) -> String {
 }
 
 pub fn lua_error(app: &str, route: &str, error: &LuaError) -> Response {
-    tracing::error!("[{app}] {route}: {}", error.message);
+    let replaced = if error.out_of_memory { "; the instance was replaced" } else { "" };
+    tracing::error!("[{app}] {route}: {}{replaced}", error.message);
     if !error.traceback.is_empty() {
         tracing::debug!("[{app}] {route}: {}", error.traceback.trim());
     }
@@ -106,17 +103,26 @@ pub fn fault(app: &str, route: &str, fault: &Fault) -> Response {
     }
 }
 
+/// A request the app could not take: 429 over its rate, 503 otherwise; both say when to
+/// retry.
 pub fn unavailable(app: &str, route: &str, error: AcquireError) -> Response {
-    let message = match error {
-        AcquireError::Busy => "too many requests in flight for this app".to_string(),
-        AcquireError::Timeout => "no instance of this app became free in time".to_string(),
+    let (status, message, retry_after) = match error {
+        AcquireError::RateLimited(wait) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "this app's request rate limit is reached".to_string(),
+            wait.as_secs_f64().ceil().max(1.0) as u64,
+        ),
+        AcquireError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "too many requests in flight for this app".into(), 1),
+        AcquireError::Timeout => {
+            (StatusCode::SERVICE_UNAVAILABLE, "no instance of this app became free in time".into(), 1)
+        }
         AcquireError::Start(reason) => {
             tracing::error!("[{app}] {route}: a new instance did not start: {reason}");
-            "the app could not start an instance".to_string()
+            (StatusCode::SERVICE_UNAVAILABLE, "the app could not start an instance".into(), 5)
         }
     };
-    let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, &message);
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    let mut response = plain(status, &message);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     response
 }
 
@@ -128,22 +134,4 @@ pub fn with_route_headers(mut response: Response, extra: &HeaderMap) -> Response
         }
     }
     response
-}
-
-/// Compresses with tower-http, which picks gzip, brotli or zstd from `Accept-Encoding`
-/// and leaves small or already-encoded bodies alone.
-pub async fn compressed(response: Response, accept_encoding: Option<HeaderValue>) -> Response {
-    let mut request = http::Request::new(());
-    if let Some(accept_encoding) = accept_encoding {
-        request.headers_mut().insert(header::ACCEPT_ENCODING, accept_encoding);
-    }
-    let mut slot = Some(response);
-    let service = tower::service_fn(move |_: http::Request<()>| {
-        let response = slot.take().unwrap_or_default();
-        async move { Ok::<_, Infallible>(response) }
-    });
-    match CompressionLayer::new().layer(service).oneshot(request).await {
-        Ok(response) => response.map(Body::new),
-        Err(never) => match never {},
-    }
 }

@@ -60,7 +60,7 @@ pub async fn serve(
             Ok(()) => lease.finish(),
             Err(CallError::Lua(error)) => {
                 lease.finish();
-                if !error.message.ends_with(CLOSED) {
+                if !error.message.contains(CLOSED) {
                     reply::lua_error(&app_name, &label, &error);
                 }
             }

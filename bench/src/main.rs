@@ -1,0 +1,252 @@
+//! `make bench`: astra-host against a plain axum server built in this workspace, on this
+//! machine, in one run; prints one Markdown table. Every figure that matters is a ratio of
+//! two measurements taken minutes apart under the same conditions, never an absolute
+//! threshold: the machine is shared and noisy.
+//!
+//! `ASTRA_BENCH_SECONDS` sets the length of each load run (default 5).
+
+mod load;
+mod servers;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use load::{Load, Outcome};
+use servers::Server;
+
+struct Row {
+    what: String,
+    rps: Option<f64>,
+    p50: Option<Duration>,
+    p99: Option<Duration>,
+    ratio: Option<(f64, &'static str)>,
+    note: String,
+}
+
+impl Row {
+    fn load(what: &str, outcome: &mut Outcome) -> Row {
+        let note = if outcome.failed > 0 { format!("{} failed", outcome.failed) } else { String::new() };
+        Row {
+            what: what.into(),
+            rps: Some(outcome.rps()),
+            p50: Some(outcome.percentile(0.50)),
+            p99: Some(outcome.percentile(0.99)),
+            ratio: None,
+            note,
+        }
+    }
+
+    fn note(what: &str, note: String) -> Row {
+        Row { what: what.into(), rps: None, p50: None, p99: None, ratio: None, note }
+    }
+
+    fn ratio(mut self, ratio: f64, of: &'static str) -> Row {
+        self.ratio = Some((ratio, of));
+        self
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds: u64 = std::env::var("ASTRA_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let duration = Duration::from_secs(seconds);
+    let connections = 32;
+    eprintln!("astra-bench: {seconds} s per run, {connections} connections, on {} cores", cores());
+
+    let host = Server::astra_host(&servers::workspace().join("bench/apps"), &[]).await;
+    let baseline = Server::baseline().await;
+    let load = |server: &Server, app: &str, method: hyper::Method, path: &str, body: &[u8]| Load {
+        addr: server.addr,
+        host: format!("{app}.localhost"),
+        method,
+        path: path.into(),
+        body: Bytes::copy_from_slice(body),
+        connections,
+        duration,
+        rate: None,
+    };
+    let get = hyper::Method::GET;
+    let mut rows = Vec::new();
+
+    eprintln!("astra-bench: hello");
+    let mut axum_hello = load::run(&load(&baseline, "bench", get.clone(), "/hello", b"")).await;
+    let mut astra_hello = load::run(&load(&host, "bench", get.clone(), "/hello", b"")).await;
+    let hello_rps = astra_hello.rps();
+    rows.push(Row::load("hello, plain axum", &mut axum_hello));
+    rows.push(Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello"));
+
+    let body_1k = echo_body();
+    for (what, method, path, body) in [
+        ("JSON, 100-item table", get.clone(), "/json", &b""[..]),
+        ("path param + response header", get.clone(), "/users/42", &b""[..]),
+        ("POST 1 KiB JSON, echoed", hyper::Method::POST, "/echo", body_1k.as_bytes()),
+    ] {
+        eprintln!("astra-bench: {what}");
+        let mut outcome = load::run(&load(&host, "bench", method, path, body)).await;
+        let ratio = outcome.rps() / hello_rps;
+        rows.push(Row::load(what, &mut outcome).ratio(ratio, "astra hello"));
+    }
+
+    eprintln!("astra-bench: fib(20)");
+    let mut axum_fib = load::run(&load(&baseline, "bench", get.clone(), "/fib", b"")).await;
+    let mut astra_fib = load::run(&load(&host, "bench", get.clone(), "/fib", b"")).await;
+    let ratio = astra_fib.rps() / axum_fib.rps();
+    rows.push(Row::load("fib(20), plain axum (native Rust)", &mut axum_fib));
+    rows.push(Row::load("fib(20), astra-host (Lua in wasm)", &mut astra_fib).ratio(ratio, "axum fib"));
+
+    eprintln!("astra-bench: hello at half the maximum rate");
+    let mut paced = load(&host, "bench", get.clone(), "/hello", b"");
+    paced.rate = Some(hello_rps / 2.0);
+    let mut half = load::run(&paced).await;
+    rows.push(Row::load(&format!("hello at half max load ({:.0} req/s offered)", hello_rps / 2.0), &mut half));
+
+    eprintln!("astra-bench: WebSocket echo");
+    rows.push(websocket_echo(&host, duration).await);
+
+    eprintln!("astra-bench: noisy neighbour");
+    let good = load(&host, "bench", get.clone(), "/hello", b"");
+    let mut alone = load::run(&good).await;
+    let mut noisy = load(&host, "noisy", get.clone(), "/burn", b"");
+    noisy.connections = 8;
+    let (mut beside, _) = tokio::join!(load::run(&good), load::run(&noisy));
+    let ratio = beside.rps() / alone.rps();
+    rows.push(Row::load("good app alone", &mut alone));
+    rows.push(Row::load("good app while another floods CPU burners", &mut beside).ratio(ratio, "alone"));
+    drop(host);
+    drop(baseline);
+
+    eprintln!("astra-bench: wasm Lua against native Lua");
+    rows.push(wasm_against_native().await);
+
+    eprintln!("astra-bench: start-up");
+    rows.extend(startup().await);
+
+    print_table(&rows, seconds, connections);
+}
+
+fn echo_body() -> String {
+    let mut body = String::from("{\"items\":[");
+    let mut i = 0;
+    while body.len() < 1000 {
+        body.push_str(&format!("{}{{\"n\":{i},\"s\":\"abcdefgh\"}}", if i > 0 { "," } else { "" }));
+        i += 1;
+    }
+    body.push_str("]}");
+    body
+}
+
+/// One connection per client, each sending a message and waiting for its echo.
+async fn websocket_echo(host: &Server, duration: Duration) -> Row {
+    let clients = 8;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let addr = host.addr;
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let Ok(stream) = tokio::net::TcpStream::connect(addr).await else { return latencies };
+                let url = format!("ws://bench.localhost:{}/ws", addr.port());
+                let Ok((mut socket, _)) = tokio_tungstenite::client_async(url, stream).await else { return latencies };
+                while started.elapsed() < duration {
+                    let sent = Instant::now();
+                    if socket.send(tokio_tungstenite::tungstenite::Message::text("echo me")).await.is_err() {
+                        break;
+                    }
+                    match socket.next().await {
+                        Some(Ok(_)) => latencies.push(sent.elapsed()),
+                        _ => break,
+                    }
+                }
+                let _ = socket.close(None).await;
+                latencies
+            })
+        })
+        .collect();
+    let mut outcome = Outcome::default();
+    for task in tasks {
+        if let Ok(latencies) = task.await {
+            outcome.ok += latencies.len() as u64;
+            outcome.latencies.extend(latencies);
+        }
+    }
+    outcome.elapsed = started.elapsed();
+    Row::load(&format!("WebSocket echo round trips ({clients} sockets)"), &mut outcome)
+}
+
+const FIB_SCRIPT: &str = "local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end";
+
+/// The same recursive fib(30) in Lua, in the sandbox (timed around one request) and in
+/// Debian's lua5.4 (timed around the process).
+async fn wasm_against_native() -> Row {
+    let what = "fib(30): Lua in wasm / native lua5.4";
+    let Some(native) = servers::time_native_lua(&format!("{FIB_SCRIPT} print(fib(30))")) else {
+        return Row::note(what, "lua5.4 not installed (apt-get install lua5.4)".into());
+    };
+    let host = Server::astra_host(&servers::workspace().join("bench/apps"), &["--cpu-time-limit", "60s"]).await;
+    let _ = host.get("bench", "/fib/25").await; // warm the instance
+    let started = Instant::now();
+    let answer = host.get("bench", "/fib/30").await;
+    let wasm = started.elapsed();
+    if answer.as_deref() != Some("832040") {
+        return Row::note(what, format!("the sandbox answered {answer:?}"));
+    }
+    Row::note(what, format!("wasm {:.0} ms, native {:.0} ms", wasm.as_secs_f64() * 1e3, native.as_secs_f64() * 1e3))
+        .ratio(wasm.as_secs_f64() / native.as_secs_f64(), "native")
+}
+
+/// Host start (to listening) and resident memory with 1, 100 and 1000 apps, and the
+/// latency of the first request.
+async fn startup() -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut per_app = Vec::new();
+    for count in [1usize, 100, 1000] {
+        let apps = servers::hello_apps(count);
+        let started = Instant::now();
+        let host = Server::astra_host(&apps, &[]).await;
+        let ready = started.elapsed();
+        let first = Instant::now();
+        let answered = host.get("app0", "/").await.is_some();
+        let first_request = first.elapsed();
+        let rss = host.resident_mib();
+        per_app.push((count, rss));
+        rows.push(Row::note(
+            &format!("{count} app(s): start-up"),
+            format!(
+                "ready in {:.0} ms, {rss:.0} MiB resident; first request {:.2} ms{}",
+                ready.as_secs_f64() * 1e3,
+                first_request.as_secs_f64() * 1e3,
+                if answered { "" } else { " (failed)" }
+            ),
+        ));
+        drop(host);
+        let _ = std::fs::remove_dir_all(apps);
+    }
+    if let (Some((_, one)), Some((_, hundred))) = (per_app.first(), per_app.get(1)) {
+        rows.push(Row::note("memory per idle app (warm instance)", format!("{:.2} MiB", (hundred - one) / 99.0)));
+    }
+    rows
+}
+
+fn print_table(rows: &[Row], seconds: u64, connections: usize) {
+    println!("| scenario | req/s | p50 | p99 | ratio | notes |");
+    println!("| --- | ---: | ---: | ---: | ---: | --- |");
+    let ms = |d: Option<Duration>| d.map_or(String::new(), |d| format!("{:.2} ms", d.as_secs_f64() * 1e3));
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            row.what,
+            row.rps.map_or(String::new(), |r| format!("{r:.0}")),
+            ms(row.p50),
+            ms(row.p99),
+            row.ratio.map_or(String::new(), |(r, of)| format!("{r:.2} × {of}")),
+            row.note
+        );
+    }
+    println!();
+    println!("{seconds} s per run, {connections} keep-alive connections, load generator on the same {} cores.", cores());
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

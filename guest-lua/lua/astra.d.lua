@@ -1,0 +1,226 @@
+---@meta
+-- LuaLS type definitions of the Astra Lua API as astra-host serves it.
+-- Written by `astra-host export`; do not edit the exported copy.
+
+---@class Astra
+---@field version string
+Astra = {}
+
+---Pretty-prints values (tables in full) to the host's log.
+---@param ... any
+function pprint(...) end
+
+---@class HTTPBody
+---@field text fun(body: HTTPBody): string The body as it came
+---@field json fun(body: HTTPBody): any The body parsed as JSON
+---@field bytes fun(body: HTTPBody): integer[] The body as a list of bytes
+
+---@class HTTPMultipartField
+---@field name fun(field: HTTPMultipartField): string
+---@field file_name fun(field: HTTPMultipartField): string|nil
+---@field content_type fun(field: HTTPMultipartField): string|nil
+---@field headers fun(field: HTTPMultipartField): table<string, string>
+---@field text fun(field: HTTPMultipartField): string
+---@field bytes fun(field: HTTPMultipartField): integer[]
+
+---@class HTTPMultipart
+---@field fields fun(multipart: HTTPMultipart): HTTPMultipartField[]
+---@field get_field fun(multipart: HTTPMultipart, name: string): HTTPMultipartField|nil
+---@field file_name fun(multipart: HTTPMultipart): string|nil The first uploaded file's name
+---@field save_file fun(multipart: HTTPMultipart, file_path: string|nil): string|nil Saves the first file (in the app's data folder for relative paths); returns its path
+
+---@class IpAddress
+---@field address fun(ip: IpAddress): string
+---@field is_ipv4 fun(ip: IpAddress): boolean
+---@field is_ipv6 fun(ip: IpAddress): boolean
+---@field is_loopback fun(ip: IpAddress): boolean
+
+---@class Cookie
+---@field set_name fun(cookie: Cookie, name: string)
+---@field set_value fun(cookie: Cookie, value: string)
+---@field set_domain fun(cookie: Cookie, domain: string)
+---@field set_path fun(cookie: Cookie, path: string)
+---@field set_expiration fun(cookie: Cookie, expiration: number) Seconds since the Unix epoch
+---@field set_http_only fun(cookie: Cookie, http_only: boolean)
+---@field set_max_age fun(cookie: Cookie, max_age: number) Seconds
+---@field set_secure fun(cookie: Cookie, secure: boolean)
+---@field set_same_site fun(cookie: Cookie, same_site: "Strict"|"Lax"|"None")
+---@field set_permanent fun(cookie: Cookie) Twenty years
+---@field get_name fun(cookie: Cookie): string?
+---@field get_value fun(cookie: Cookie): string?
+---@field get_domain fun(cookie: Cookie): string?
+---@field get_path fun(cookie: Cookie): string?
+---@field get_expiration fun(cookie: Cookie): number?
+---@field get_http_only fun(cookie: Cookie): boolean?
+---@field get_max_age fun(cookie: Cookie): number?
+---@field get_secure fun(cookie: Cookie): boolean?
+---@field get_same_site fun(cookie: Cookie): string?
+
+---@class HTTPServerRequest
+---@field method fun(request: HTTPServerRequest): string "GET", "POST", ...
+---@field uri fun(request: HTTPServerRequest): string The path and query
+---@field headers fun(request: HTTPServerRequest): table<string, string> Lower-case names
+---@field params fun(request: HTTPServerRequest): table<string, string|number> Path parameters; numeric ones are numbers
+---@field queries fun(request: HTTPServerRequest): table<string, string>
+---@field body fun(request: HTTPServerRequest): HTTPBody
+---@field form fun(request: HTTPServerRequest): table<string, string> An urlencoded body
+---@field multipart fun(request: HTTPServerRequest): HTTPMultipart
+---@field get_cookie fun(request: HTTPServerRequest, name: string): Cookie|nil
+---@field new_cookie fun(request: HTTPServerRequest, name: string, value: string): Cookie
+---@field ip_address fun(request: HTTPServerRequest): IpAddress
+
+---@class HTTPServerResponse
+---@field set_status_code fun(response: HTTPServerResponse, status_code: integer) 100 to 999
+---@field set_header fun(response: HTTPServerResponse, key: string, value: string)
+---@field remove_header fun(response: HTTPServerResponse, key: string)
+---@field get_headers fun(response: HTTPServerResponse): table<string, string>
+---@field set_cookie fun(response: HTTPServerResponse, key_or_cookie: string|Cookie, cookie: Cookie?)
+---@field remove_cookie fun(response: HTTPServerResponse, name_or_cookie: string|Cookie)
+---@field redirect_to fun(response: HTTPServerResponse, location: string) 303 See Other
+---@field redirect_temporary fun(response: HTTPServerResponse, location: string) 307
+---@field redirect_permanent fun(response: HTTPServerResponse, location: string) 308
+
+---@alias WebSocketMessageType "text"|"bytes"|"ping"|"pong"|"close"
+
+---@class CloseFrame
+---@field code integer
+---@field reason string?
+
+---@class WebSocketMessage
+---@field type WebSocketMessageType
+---@field value string|CloseFrame|nil
+
+---@class WebSocket
+---@field recv fun(socket: WebSocket): WebSocketMessage|nil nil once the client is gone (a second call then raises an error)
+---@field send fun(socket: WebSocket, message_type: WebSocketMessageType, message: any)
+---@field send_text fun(socket: WebSocket, message: string)
+---@field send_bytes fun(socket: WebSocket, bytes: string|integer[])
+---@field send_ping fun(socket: WebSocket, bytes: string|integer[])
+---@field send_pong fun(socket: WebSocket, bytes: string|integer[])
+---@field send_close fun(socket: WebSocket, close_frame: CloseFrame|integer|nil)
+
+---@alias callback fun(request: HTTPServerRequest, response: HTTPServerResponse, ctx: table?): any
+---@alias wscallback fun(socket: WebSocket, request: HTTPServerRequest): any
+
+---@class HTTPRouteConfiguration
+---@field body_limit integer? Largest request body in bytes
+---@field compression boolean? Compress this route's responses
+---@field headers table<string, string>? Headers added to every response
+
+---@class HTTPRoute
+---@field path string
+---@field method string
+---@field func function?
+---@field static_dir string?
+---@field static_file string?
+---@field config HTTPRouteConfiguration
+
+---@class HTTPServer
+---@field version string
+---@field hostname string
+---@field port integer
+---@field compression boolean
+---@field routes HTTPRoute[]
+local HTTPServer = {}
+---@param path string
+---@param callback callback
+---@param config HTTPRouteConfiguration?
+function HTTPServer:get(path, callback, config) end
+---@param path string
+---@param callback callback
+---@param config HTTPRouteConfiguration?
+function HTTPServer:post(path, callback, config) end
+---@param path string
+---@param callback callback
+---@param config HTTPRouteConfiguration?
+function HTTPServer:put(path, callback, config) end
+---@param path string
+---@param callback callback
+---@param config HTTPRouteConfiguration?
+function HTTPServer:patch(path, callback, config) end
+---@param path string
+---@param callback callback
+---@param config HTTPRouteConfiguration?
+function HTTPServer:parse(path, callback, config) end
+---@param path string
+---@param callback callback
+---@param config HTTPRouteConfiguration?
+function HTTPServer:delete(path, callback, config) end
+---@param path string
+---@param callback callback
+---@param config HTTPRouteConfiguration?
+function HTTPServer:options(path, callback, config) end
+---@param path string
+---@param callback callback
+---@param config HTTPRouteConfiguration?
+function HTTPServer:trace(path, callback, config) end
+---Answers every request no other route matches.
+---@param callback callback
+---@param config HTTPRouteConfiguration?
+function HTTPServer:fallback(callback, config) end
+---@param path string
+---@param folder string A folder inside the app folder
+---@param config HTTPRouteConfiguration?
+function HTTPServer:static_dir(path, folder, config) end
+---@param path string
+---@param file string A file inside the app folder
+---@param config HTTPRouteConfiguration?
+function HTTPServer:static_file(path, file, config) end
+---@param path string
+---@param callback wscallback
+---@param config HTTPRouteConfiguration?
+function HTTPServer:websocket(path, callback, config) end
+---Hands the routes to the host.
+function HTTPServer:run() end
+---Stops serving this app once in-flight requests finish.
+function HTTPServer:shutdown() end
+---@return HTTPServer
+function HTTPServer:new() end
+
+---@class HTTP
+---@field server { new: fun(): HTTPServer }
+---@field middleware { chain: fun(chain: function[]): fun(handler: function): function }
+---@field status_codes table<string, integer>
+http = {}
+
+---@class DateTime
+---@field get_year fun(datetime: DateTime): integer
+---@field get_month fun(datetime: DateTime): integer 1 to 12
+---@field get_day fun(datetime: DateTime): integer
+---@field get_weekday fun(datetime: DateTime): integer 0 (Sunday) to 6
+---@field get_hour fun(datetime: DateTime): integer
+---@field get_minute fun(datetime: DateTime): integer
+---@field get_second fun(datetime: DateTime): integer
+---@field get_millisecond fun(datetime: DateTime): integer
+---@field get_epoch_milliseconds fun(datetime: DateTime): integer
+---@field get_timezone_offset fun(datetime: DateTime): integer Always 0: the sandbox runs in UTC
+---@field set_year fun(datetime: DateTime, year: integer)
+---@field set_month fun(datetime: DateTime, month: integer)
+---@field set_day fun(datetime: DateTime, day: integer)
+---@field set_hour fun(datetime: DateTime, hour: integer)
+---@field set_minute fun(datetime: DateTime, minute: integer)
+---@field set_second fun(datetime: DateTime, second: integer)
+---@field set_millisecond fun(datetime: DateTime, millisecond: integer)
+---@field set_epoch_milliseconds fun(datetime: DateTime, milliseconds: integer)
+---@field to_utc fun(datetime: DateTime): DateTime
+---@field to_local fun(datetime: DateTime): DateTime
+---@field to_rfc2822 fun(datetime: DateTime): string
+---@field to_rfc3339 fun(datetime: DateTime): string
+---@field to_format fun(datetime: DateTime, format: string): string strftime syntax
+---@field to_date_string fun(datetime: DateTime): string
+---@field to_time_string fun(datetime: DateTime): string
+---@field to_datetime_string fun(datetime: DateTime): string
+---@field to_iso_string fun(datetime: DateTime): string
+---@field to_locale_date_string fun(datetime: DateTime): string
+---@field to_locale_time_string fun(datetime: DateTime): string
+---@field to_locale_datetime_string fun(datetime: DateTime): string
+
+---@class DateTimeModule
+---@field new fun(year_or_text: integer|string|nil, month: integer?, day: integer?, hour: integer?, minute: integer?, second: integer?, millisecond: integer?): DateTime
+
+---@class SerdeModule
+---@field json { encode: fun(value: any): string, decode: fun(text: string): any }
+
+---@class CryptoModule
+---@field hash fun(kind: "sha2_256"|"sha2_512"|"sha3_256"|"sha3_512", input: string): string Hex digest
+---@field base64 { encode: fun(s: string): string, decode: fun(s: string): string, encode_urlsafe: fun(s: string): string, decode_urlsafe: fun(s: string): string }

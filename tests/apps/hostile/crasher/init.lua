@@ -1,0 +1,1 @@
+error("this app fails at every start")

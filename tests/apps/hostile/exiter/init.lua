@@ -1,0 +1,5 @@
+local server = require("http").server.new()
+server:get("/", function() os.exit(0) end)
+server:get("/fail", function() os.exit(false) end)
+server:get("/alive", function() return "alive" end)
+server:run()

@@ -1,0 +1,247 @@
+//! Issue 3, end to end: hostile apps beside a well-behaved one in one host. Each attack gets
+//! its documented status, and the host and the good app keep working during and after.
+
+use std::time::{Duration, Instant};
+
+use astra_tests::{Host, apps, raw_request, scratch_dir, text};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+fn host() -> Host {
+    Host::serve_with_env(&apps("hostile"), &[], &[("ASTRA_TEST_SECRET", "do-not-leak")])
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+async fn assert_good(host: &Host) {
+    let response = host.get("good", "/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(text(response).await, "good");
+}
+
+#[tokio::test]
+async fn cpu_burners_get_503_and_neighbours_keep_answering() {
+    let host = host();
+    let looper = host.client("looper");
+    let floods: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(looper.get(host.url("looper", "/")).send()))
+        .collect();
+    // While both looper instances burn their CPU budget, the good app answers.
+    for _ in 0..20 {
+        assert_good(&host).await;
+    }
+    for flood in floods {
+        let response = flood.await.unwrap().unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(text(response).await, "CPU time limit exceeded\n");
+    }
+    assert!(host.log_contains("[looper] GET /: CPU time limit exceeded; the instance was replaced").await);
+    // Fresh instances replace the interrupted ones, and are interrupted in turn.
+    assert_eq!(host.get("looper", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_good(&host).await;
+}
+
+#[tokio::test]
+async fn memory_bombs_are_catchable_lua_errors() {
+    let host = host();
+    // Caught with pcall: the app answers, and keeps its instance.
+    let caught = json_of(host.get("hog", "/catch").await).await;
+    assert_eq!(caught["ok"], false);
+    assert_eq!(caught["err"], "not enough memory");
+    assert_eq!(caught["served"], 1);
+    assert_eq!(text(host.get("hog", "/").await).await, "served 2");
+
+    // Uncaught: 500, and a fresh instance for the next request.
+    assert_eq!(host.get("hog", "/grow").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        host.log_contains("[hog] GET /grow: not enough memory; the instance was replaced").await,
+        "{}",
+        host.log()
+    );
+    assert_eq!(text(host.get("hog", "/").await).await, "served 1");
+    assert_good(&host).await;
+}
+
+#[tokio::test]
+async fn deep_recursion_is_a_lua_error() {
+    let host = host();
+    assert_eq!(host.get("deep", "/lua").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(host.log_contains("[deep] GET /lua: init.lua:3: stack overflow").await, "{}", host.log());
+    assert_eq!(host.get("deep", "/c").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(host.log_contains("[deep] GET /c: ").await);
+    assert!(host.log().contains("stack overflow"), "{}", host.log());
+    assert_eq!(text(host.get("deep", "/").await).await, "deep is fine");
+    assert_good(&host).await;
+}
+
+#[tokio::test]
+async fn os_exit_ends_only_the_request() {
+    let host = host();
+    for path in ["/", "/fail"] {
+        let response = host.get("exiter", path).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        assert_eq!(text(response).await, "the app called os.exit\n");
+    }
+    assert_eq!(text(host.get("exiter", "/alive").await).await, "alive");
+    assert_good(&host).await;
+}
+
+#[tokio::test]
+async fn the_sandbox_hides_the_host() {
+    let host = host();
+    for attempt in ["passwd", "dotdot", "app_dotdot", "sibling", "symlink"] {
+        let found = json_of(host.get("snoop", &format!("/read/{attempt}")).await).await;
+        assert_eq!(found["opened"], false, "{attempt}: {found}");
+    }
+    let own = json_of(host.get("snoop", "/read/own").await).await;
+    assert_eq!(own["opened"], true);
+    assert!(own["sample"].as_str().unwrap().starts_with("-- Tries to look beyond"), "{own}");
+
+    assert_eq!(json_of(host.get("snoop", "/write/app").await).await["opened"], false);
+    let written = json_of(host.get("snoop", "/write/data").await).await;
+    assert_eq!(written["sample"], "written by snoop\n");
+    let on_host = std::fs::read_to_string(host.data_dir.join("snoop/logs.txt")).unwrap();
+    assert_eq!(on_host, "written by snoop\n", "relative paths land in the app's data folder");
+    assert!(!apps("hostile").join("snoop/planted.lua").exists());
+
+    let env = json_of(host.get("snoop", "/env").await).await;
+    assert_eq!(env["home"], Value::Null);
+    assert_eq!(env["path"], Value::Null);
+    assert_eq!(env["secret"], Value::Null, "the host's environment stays hidden");
+    assert_eq!(env["greeting"], "hello from astra.toml");
+    assert_eq!(env["dotenv"], "from .env");
+
+    for (route, function) in [("/execute", "os.execute"), ("/popen", "io.popen")] {
+        let outcome = json_of(host.get("snoop", route).await).await;
+        assert_eq!(outcome["ok"], false, "{route}");
+        let expected = format!("{function} is not available: apps run in a sandbox without processes");
+        assert!(outcome["err"].as_str().unwrap().ends_with(&expected), "{route}: {outcome}");
+    }
+    assert_good(&host).await;
+}
+
+#[tokio::test]
+async fn an_app_failing_at_every_start_is_retried_with_backoff() {
+    let host = host();
+    assert_eq!(host.get("crasher", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(host.log().contains("[crasher] did not start: init.lua:1: this app fails at every start"));
+    assert!(
+        host.log_contains("[crasher] still does not start: init.lua:1: this app fails at every start; next try in 2s").await,
+        "{}",
+        host.log()
+    );
+    assert_good(&host).await;
+}
+
+#[tokio::test]
+async fn a_fixed_app_starts_on_a_later_try() {
+    let apps_dir = scratch_dir("apps");
+    std::fs::create_dir_all(apps_dir.join("mend")).unwrap();
+    std::fs::write(apps_dir.join("mend/init.lua"), "error('not yet')\n").unwrap();
+    let host = Host::serve(&apps_dir, &[]);
+    assert_eq!(host.get("mend", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    std::fs::write(
+        apps_dir.join("mend/init.lua"),
+        "local s = require('http').server.new()\ns:get('/', function() return 'mended' end)\ns:run()\n",
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let response = host.get("mend", "/").await;
+        if response.status() == StatusCode::OK {
+            assert_eq!(text(response).await, "mended");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the app was not retried: {}", host.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(host.log().contains("[mend] started on a later try"));
+    let _ = std::fs::remove_dir_all(apps_dir);
+}
+
+#[tokio::test]
+async fn wall_time_covers_waiting_on_the_client() {
+    let host = host();
+    // Declares 100 bytes, sends 10, then stalls: the 1s request timeout answers.
+    let stalled = b"POST / HTTP/1.1\r\nHost: slow.localhost\r\nContent-Length: 100\r\n\r\n0123456789";
+    let answer = raw_request(host.addr, stalled).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.ends_with("request timeout exceeded\n"), "{answer}");
+    let response = host.client("slow").post(host.url("slow", "/")).body("all ten b.").send().await.unwrap();
+    assert_eq!(text(response).await, "read 10 bytes");
+    assert_good(&host).await;
+}
+
+#[tokio::test]
+async fn concurrency_caps_answer_503_at_once() {
+    let host = host();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // busy admits one request at a time: while /spin burns its CPU budget, the next is refused.
+    loop {
+        let spinning = tokio::spawn(host.client("busy").get(host.url("busy", "/spin")).send());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let probe = host.get("busy", "/").await;
+        let spun = spinning.await.unwrap().unwrap();
+        if probe.status() == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(probe.headers()["retry-after"], "1");
+            assert_eq!(text(probe).await, "too many requests in flight for this app\n");
+            assert_eq!(text(spun).await, "CPU time limit exceeded\n");
+            break;
+        }
+        // The probe got in first (the machine is busy): try the pair again.
+        assert!(Instant::now() < deadline, "the second request was never refused");
+    }
+    assert_eq!(text(host.get("busy", "/").await).await, "free");
+}
+
+#[tokio::test]
+async fn request_rate_limit_answers_429() {
+    let host = host();
+    let statuses: Vec<StatusCode> = {
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            statuses.push(host.get("limited", "/").await.status());
+        }
+        statuses
+    };
+    assert_eq!(statuses[0], StatusCode::OK);
+    assert_eq!(statuses[1], StatusCode::OK);
+    let refused = host.get("limited", "/").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_good(&host).await;
+}
+
+#[tokio::test]
+async fn bad_limit_values_are_startup_errors() {
+    let host = host();
+    let log = host.log();
+    assert!(
+        log.contains("[bad-limits] did not start: astra.toml: limits.memory: \"lots\" does not start with a number"),
+        "{log}"
+    );
+    assert!(log.contains("[typo-limits] did not start: astra.toml: ") && log.contains("unknown field `memroy`"), "{log}");
+    assert_eq!(host.get("bad-limits", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_good(&host).await;
+}
+
+#[tokio::test]
+async fn malicious_requests_get_clear_refusals() {
+    let host = host();
+    let mut request = host.client("good").get(host.url("good", "/"));
+    for i in 0..150 {
+        request = request.header(format!("x-filler-{i}"), "x");
+    }
+    assert_eq!(request.send().await.unwrap().status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    // Garbage instead of HTTP: the connection is refused, the host carries on.
+    let answer = raw_request(host.addr, b"\x00\x01\x02 not http at all\r\n\r\n").await;
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 400"), "{answer}");
+    // A Host header with no app behind it, and none at all.
+    let answer = raw_request(host.addr, b"GET / HTTP/1.1\r\nHost: good.localhost.evil\r\nConnection: close\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    let answer = raw_request(host.addr, b"GET / HTTP/1.0\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.0 404") || answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert_good(&host).await;
+}
