@@ -17,17 +17,20 @@ use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, Result};
 
 use crate::bindings::{Guest, GuestPre};
+use crate::scheduler::Lanes;
 use crate::store::GuestState;
 
 /// The guest component, built from `guest-lua/` and embedded at build time.
 static GUEST_WASM: &[u8] = include_bytes!(env!("ASTRA_GUEST_WASM"));
 
-/// How often the epoch advances: the granularity of CPU limits and of yielding.
-pub const TICK: Duration = Duration::from_millis(10);
+/// How often the epoch advances: the granularity of CPU limits and of yielding. A short
+/// tick keeps the time other requests wait behind a busy one short (see `scheduler`).
+pub const TICK: Duration = Duration::from_millis(1);
 
 pub struct Sandbox {
     pub engine: Engine,
     pub pre: GuestPre<GuestState>,
+    pub lanes: Lanes,
     ticker: Arc<AtomicBool>,
 }
 
@@ -50,7 +53,7 @@ impl Sandbox {
 
         let ticker = Arc::new(AtomicBool::new(true));
         spawn_epoch_ticker(engine.clone(), ticker.clone());
-        Ok(Sandbox { engine, pre, ticker })
+        Ok(Sandbox { engine, pre, lanes: Lanes::for_this_machine(), ticker })
     }
 }
 

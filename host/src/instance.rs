@@ -11,12 +11,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use wasmtime::component::Resource;
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::{Store, Trap};
 
 use crate::api::request::RequestState;
 use crate::api::websocket::SocketState;
 use crate::bindings::{Guest, LuaError, Manifest, Response, StartConfig};
-use crate::engine::{Sandbox, TICK};
+use crate::engine::Sandbox;
 use crate::store::{GuestState, InstanceSpec};
 
 const INSTANTIATION_CPU_TIME: Duration = Duration::from_secs(1);
@@ -77,19 +77,11 @@ pub struct CallLimits {
 
 impl Instance {
     pub async fn new(sandbox: &Sandbox, spec: &InstanceSpec) -> wasmtime::Result<Instance> {
-        let mut store = Store::new(&sandbox.engine, GuestState::new(spec)?);
+        let mut store = Store::new(&sandbox.engine, GuestState::new(spec, sandbox.lanes.clone())?);
         store.limiter(|state| &mut state.memory);
-        store.epoch_deadline_callback(|mut context| {
-            let state = context.data_mut();
-            if state.cpu_ticks_left == 0 {
-                return Ok(UpdateDeadline::Interrupt);
-            }
-            state.cpu_ticks_left -= 1;
-            // Give the executor back at every tick, so a busy app cannot starve others.
-            Ok(UpdateDeadline::Yield(1))
-        });
+        store.epoch_deadline_callback(|mut context| Ok(context.data_mut().clock.tick()));
         // Instantiation runs the guest's initialisers: give them a budget of their own.
-        store.data_mut().cpu_ticks_left = ticks_for(INSTANTIATION_CPU_TIME);
+        store.data_mut().clock.start(INSTANTIATION_CPU_TIME);
         store.set_epoch_deadline(1);
         let guest = sandbox.pre.instantiate_async(&mut store).await?;
         Ok(Instance { store, guest, poisoned: false })
@@ -137,16 +129,13 @@ impl Instance {
             .map_err(|e| CallError::Fault(Fault::Crash(format!("resource table: {e}"))))
     }
 
-    /// Arms a fresh CPU budget. The instance counts as poisoned until `finish` sees the
+    /// Starts the call's CPU clock. The instance counts as poisoned until `finish` sees the
     /// call return normally, so a call whose future is dropped half-way is never reused.
     fn begin(&mut self, limits: CallLimits) -> Result<(), CallError> {
         if self.poisoned {
             return Err(CallError::Fault(Fault::Crash("the instance was already stopped".into())));
         }
-        let ticks = ticks_for(limits.cpu_time);
-        let state = self.store.data_mut();
-        state.cpu_ticks_per_call = ticks;
-        state.cpu_ticks_left = ticks;
+        self.store.data_mut().clock.start(limits.cpu_time);
         self.store.set_epoch_deadline(1);
         self.poisoned = true;
         Ok(())
@@ -154,6 +143,7 @@ impl Instance {
 
     /// Sorts out how a call ended; `None` is the wall-clock limit.
     fn finish<T>(&mut self, outcome: Option<wasmtime::Result<Result<T, LuaError>>>) -> Result<T, CallError> {
+        self.store.data_mut().clock.release();
         match outcome {
             Some(Ok(Ok(value))) => {
                 self.poisoned = false;
@@ -174,10 +164,6 @@ async fn within<T>(limit: Option<Duration>, call: impl Future<Output = T>) -> Op
         Some(limit) => tokio::time::timeout(limit, call).await.ok(),
         None => Some(call.await),
     }
-}
-
-fn ticks_for(cpu_time: Duration) -> u64 {
-    (cpu_time.as_millis() / TICK.as_millis()).max(1) as u64
 }
 
 fn classify(error: &wasmtime::Error, state: &GuestState) -> Fault {

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod pool;
 pub mod rate;
 pub mod routes;
+pub mod scheduler;
 pub mod shutdown;
 pub mod store;
 pub mod units;

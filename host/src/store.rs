@@ -1,5 +1,5 @@
 //! What one instance's wasmtime store holds: the app's WASI view of the world, its
-//! resource table, its memory cap and its CPU budget.
+//! resource table, its memory cap and its CPU clock.
 //!
 //! The WASI context is where isolation is decided: the app folder is mounted read-only at
 //! `/app`, the app's own data folder is `/` (so relative paths such as the seed's
@@ -13,6 +13,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
+use crate::scheduler::{CallClock, Lanes};
 use crate::shutdown::ShutdownSignal;
 use crate::units::ByteSize;
 
@@ -32,15 +33,12 @@ pub struct GuestState {
     wasi: WasiCtx,
     pub table: ResourceTable,
     pub memory: MemoryCap,
-    /// Epoch ticks the current call may still run for before it is interrupted.
-    pub cpu_ticks_left: u64,
-    /// The budget a call starts with (refilled per WebSocket message).
-    pub cpu_ticks_per_call: u64,
+    pub clock: CallClock,
     pub shutdown: Arc<ShutdownSignal>,
 }
 
 impl GuestState {
-    pub fn new(spec: &InstanceSpec) -> Result<GuestState> {
+    pub fn new(spec: &InstanceSpec, lanes: Lanes) -> Result<GuestState> {
         let mut wasi = WasiCtx::builder();
         wasi.preopened_dir(&spec.app_dir, "/app", FsPerms::ReadOnly)?
             .preopened_dir(&spec.data_dir, "/", FsPerms::ReadWrite)?
@@ -53,8 +51,7 @@ impl GuestState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             memory: MemoryCap { limit: spec.memory.as_usize(), refused: false },
-            cpu_ticks_left: 0,
-            cpu_ticks_per_call: 0,
+            clock: CallClock::new(lanes),
             shutdown: spec.shutdown.clone(),
         })
     }

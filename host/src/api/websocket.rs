@@ -29,6 +29,7 @@ impl Host for GuestState {}
 
 impl HostSocket for GuestState {
     async fn recv(&mut self, this: Resource<SocketState>) -> Result<Option<Message>> {
+        self.clock.release();
         let state = self.table.get_mut(&this)?;
         let message = loop {
             if !state.open {
@@ -44,7 +45,7 @@ impl HostSocket for GuestState {
                 Some(Err(_)) | None => state.open = false,
             }
         };
-        self.cpu_ticks_left = self.cpu_ticks_per_call;
+        self.clock.restart();
         Ok(message)
     }
 

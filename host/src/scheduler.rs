@@ -1,0 +1,86 @@
+//! CPU time between apps: the per-call budget, and fairness between short and long calls.
+//!
+//! Every call yields to the executor at each epoch tick, which is fair between *tasks*
+//! but not between *apps*: an app running eight CPU-bound requests would hold both
+//! worker threads of a two-core machine, and every other app's requests would queue
+//! behind its time slices. So a call that has run for more than a few ticks becomes
+//! "long" and must hold one of `cores - 1` lanes to go on running. Short calls, which is
+//! nearly all of them, never wait; long ones share all cores but one, so short requests
+//! of any app always find a free core.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::UpdateDeadline;
+
+use crate::engine::TICK;
+
+/// A call becomes long after this much CPU time.
+const LONG_AFTER: Duration = Duration::from_millis(5);
+
+/// The lanes long calls run in; one per engine.
+#[derive(Clone)]
+pub struct Lanes(Arc<Semaphore>);
+
+impl Lanes {
+    pub fn for_this_machine() -> Lanes {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Lanes(Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))))
+    }
+}
+
+/// One instance's CPU accounting for the call it is running.
+pub struct CallClock {
+    lanes: Lanes,
+    budget: u64,
+    left: u64,
+    run: u64,
+    lane: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+}
+
+impl CallClock {
+    pub fn new(lanes: Lanes) -> CallClock {
+        CallClock { lanes, budget: 0, left: 0, run: 0, lane: Arc::new(Mutex::new(None)) }
+    }
+
+    /// A new call: a fresh budget, counted as short again.
+    pub fn start(&mut self, cpu_time: Duration) {
+        self.budget = (cpu_time.as_micros() / TICK.as_micros()).max(1) as u64;
+        self.restart();
+    }
+
+    /// A fresh budget for the same call (a WebSocket handler, per message received), and
+    /// its lane given back while it waits.
+    pub fn restart(&mut self) {
+        self.left = self.budget;
+        self.run = 0;
+        self.release();
+    }
+
+    pub fn release(&mut self) {
+        self.lane.lock().unwrap_or_else(PoisonError::into_inner).take();
+    }
+
+    /// Called by wasmtime at every epoch tick the guest runs through.
+    pub fn tick(&mut self) -> UpdateDeadline {
+        if self.left == 0 {
+            return UpdateDeadline::Interrupt;
+        }
+        self.left -= 1;
+        self.run += 1;
+        let holds_lane = self.lane.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+        if self.run * TICK.as_micros() as u64 >= LONG_AFTER.as_micros() as u64 && !holds_lane {
+            let (lanes, slot) = (self.lanes.0.clone(), self.lane.clone());
+            return UpdateDeadline::YieldCustom(
+                1,
+                Box::pin(async move {
+                    if let Ok(permit) = lanes.acquire_owned().await {
+                        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(permit);
+                    }
+                }),
+            );
+        }
+        UpdateDeadline::Yield(1)
+    }
+}
