@@ -56,17 +56,36 @@ impl Host {
     }
 
     fn spawn_with_env(args: &[String], data_dir: PathBuf, listen: bool, env: &[(&str, &str)]) -> Host {
-        let binary = binary();
-        assert!(binary.is_file(), "{} is missing: run `make test`, which builds it first", binary.display());
-        let mut command = Command::new(&binary);
+        let mut command = Command::new(binary());
         command.args(args);
         if listen {
             command.args(["--listen", "127.0.0.1:0"]);
         }
+        command.envs(env.iter().copied());
+        Host::launch(command, data_dir)
+    }
+
+    /// `astra-host --apps DIR` with its address space capped by `ulimit -v`.
+    pub fn serve_in_address_space(apps_dir: &Path, kib: u64) -> Host {
+        let data_dir = scratch_dir("data");
+        let mut command = Command::new("bash");
+        command
+            .args(["-c", &format!("ulimit -v {kib} && exec \"$0\" \"$@\"")])
+            .arg(binary())
+            .arg("--apps")
+            .arg(apps_dir)
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(["--listen", "127.0.0.1:0"]);
+        Host::launch(command, data_dir)
+    }
+
+    fn launch(mut command: Command, data_dir: PathBuf) -> Host {
+        let binary = binary();
+        assert!(binary.is_file(), "{} is missing: run `make test`, which builds it first", binary.display());
         let mut child = command
             .env("ASTRA_CACHE_DIR", workspace().join("target/test-cache"))
             .env("ASTRA_LOG", "info")
-            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

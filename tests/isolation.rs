@@ -245,3 +245,19 @@ async fn malicious_requests_get_clear_refusals() {
     assert!(answer.starts_with("HTTP/1.0 404") || answer.starts_with("HTTP/1.1 404"), "{answer}");
     assert_good(&host).await;
 }
+
+#[tokio::test]
+async fn without_address_space_for_the_pool_instances_are_made_on_demand() {
+    let host = Host::serve(&apps("hostile"), &[]);
+    assert!(host.log().contains("instances come from a pool of 2000 slots of 64MiB"), "{}", host.log());
+    // 16 GB of address space cannot hold 2000 slots of 4 GiB reservations.
+    let capped = Host::serve_in_address_space(&apps("hostile"), 16_000_000);
+    assert!(
+        capped.log().contains("cannot reserve the address space for 2000 instance slots"),
+        "{}",
+        capped.log()
+    );
+    assert!(capped.log().contains("allocating instances on demand"));
+    assert_good(&capped).await;
+    assert_eq!(capped.get("looper", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+}

@@ -45,7 +45,11 @@ pub fn into_response(state: ResponseState, returned: Value) -> Result<Response, 
 /// A non-empty sequence whose every value is a whole number from 0 to 255.
 pub fn byte_list(table: &Table) -> Option<Vec<u8>> {
     let len = table.raw_len();
-    if len == 0 || table.pairs::<Value, Value>().count() != len {
+    // Most tables are JSON: rule them out on the first element before walking them.
+    if len == 0 || !matches!(table.raw_get::<Value>(1), Ok(Value::Integer(0..=255))) {
+        return None;
+    }
+    if table.pairs::<Value, Value>().count() != len {
         return None;
     }
     table

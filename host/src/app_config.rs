@@ -46,6 +46,12 @@ impl AppConfig {
             Err(e) => return Err(format!("astra.toml: {e}")),
         };
         let limits = defaults.overridden_by(&parsed.limits).map_err(|e| format!("astra.toml: {e}"))?;
+        if limits.memory > defaults.memory {
+            return Err(format!(
+                "astra.toml: limits.memory = {} is above the host's --memory-limit of {}",
+                limits.memory, defaults.memory
+            ));
+        }
         let entry = parsed.entry.unwrap_or_else(|| "init.lua".into());
         if entry.is_empty() || Path::new(&entry).is_absolute() || entry.split('/').any(|part| part == "..") {
             return Err(format!("astra.toml: entry = {entry:?} must be a path inside the app folder"));

@@ -82,6 +82,14 @@ pub struct HostArgs {
     #[arg(long, env = "ASTRA_NO_CACHE")]
     pub no_cache: bool,
 
+    /// Instances alive at once over all apps, reserved up front by the pooling allocator.
+    #[arg(long, env = "ASTRA_INSTANCE_SLOTS", value_name = "N", default_value_t = 2000)]
+    pub instance_slots: u32,
+
+    /// Allocate each instance's memory on demand instead of from a pre-reserved pool.
+    #[arg(long, env = "ASTRA_NO_POOLING")]
+    pub no_pooling: bool,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }

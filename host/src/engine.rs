@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::error::Context as _;
-use wasmtime::{Config, Engine, Result};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Result};
 
 use crate::bindings::{Guest, GuestPre};
 use crate::scheduler::Lanes;
 use crate::store::GuestState;
+use crate::units::ByteSize;
 
 /// The guest component, built from `guest-lua/` and embedded at build time.
 static GUEST_WASM: &[u8] = include_bytes!(env!("ASTRA_GUEST_WASM"));
@@ -26,6 +27,16 @@ static GUEST_WASM: &[u8] = include_bytes!(env!("ASTRA_GUEST_WASM"));
 /// How often the epoch advances: the granularity of CPU limits and of yielding. A short
 /// tick keeps the time other requests wait behind a busy one short (see `scheduler`).
 pub const TICK: Duration = Duration::from_millis(1);
+
+/// Instance memory from a pre-reserved pool (copy-on-write images of the guest's initial
+/// memory, nothing mapped or unmapped per instance), sized from the limits.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSettings {
+    /// Instances alive at once, over all apps.
+    pub slots: u32,
+    /// Largest memory of one instance: the host-wide memory limit.
+    pub memory: ByteSize,
+}
 
 pub struct Sandbox {
     pub engine: Engine,
@@ -35,15 +46,26 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub fn new(cache_dir: Option<&Path>) -> Result<Sandbox> {
-        let mut config = Config::new();
-        config
-            .wasm_component_model(true)
-            .wasm_exceptions(true)
-            .epoch_interruption(true)
-            .max_wasm_stack(2 << 20)
-            .async_stack_size(4 << 20);
-        let engine = Engine::new(&config)?;
+    pub fn new(cache_dir: Option<&Path>, pool: Option<PoolSettings>) -> Result<Sandbox> {
+        let engine = match pool {
+            Some(pool) => match Engine::new(&config(Some(pool))) {
+                Ok(engine) => {
+                    tracing::info!("instances come from a pool of {} slots of {}", pool.slots, pool.memory);
+                    engine
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        "cannot reserve the address space for {} instance slots ({error}); allocating instances on demand",
+                        pool.slots
+                    );
+                    // Address space is short: reserve only what a memory may grow to.
+                    let mut fallback = config(None);
+                    fallback.memory_reservation(pool.memory.0).memory_guard_size(GUARD_WHEN_SHORT);
+                    Engine::new(&fallback)?
+                }
+            },
+            None => Engine::new(&config(None))?,
+        };
         let component = load_component(&engine, cache_dir)?;
 
         let mut linker = Linker::new(&engine);
@@ -55,6 +77,34 @@ impl Sandbox {
         spawn_epoch_ticker(engine.clone(), ticker.clone());
         Ok(Sandbox { engine, pre, lanes: Lanes::for_this_machine(), ticker })
     }
+}
+
+/// Guard pages after each memory when address space is short (bounds are then checked
+/// explicitly; the compiled guest differs, and is cached under its own key).
+const GUARD_WHEN_SHORT: u64 = 64 * 1024;
+
+fn config(pool: Option<PoolSettings>) -> Config {
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .wasm_exceptions(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(2 << 20)
+        .async_stack_size(4 << 20);
+    if let Some(pool) = pool {
+        // A component instance of the guest holds a few core instances (the module and
+        // its shims), each with a table; one memory.
+        let mut pooling = PoolingAllocationConfig::default();
+        pooling
+            .total_component_instances(pool.slots)
+            .total_core_instances(pool.slots.saturating_mul(4))
+            .total_tables(pool.slots.saturating_mul(4))
+            .total_memories(pool.slots)
+            .total_stacks(pool.slots)
+            .max_memory_size(pool.memory.as_usize());
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    }
+    config
 }
 
 impl Drop for Sandbox {

@@ -14,7 +14,8 @@ use wasmtime::{Result, bail, format_err};
 use astra_host::app::{App, AppSource, AppState};
 use astra_host::apps::{HostOptions, Registry};
 use astra_host::cli::{Cli, Command, HostArgs};
-use astra_host::engine::{Sandbox, default_cache_dir};
+use astra_host::engine::{PoolSettings, Sandbox, default_cache_dir};
+use astra_host::limits::Limits;
 use astra_host::shutdown::ShutdownSignal;
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
@@ -60,7 +61,7 @@ async fn run(cli: Cli) -> Result<()> {
 
 async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
     let limits = args.limits.resolve().map_err(|e| format_err!("{e}"))?;
-    let sandbox = Arc::new(Sandbox::new(cache_dir(&args).as_deref())?);
+    let sandbox = Arc::new(Sandbox::new(cache_dir(&args).as_deref(), pool(&args, &limits))?);
     let options = HostOptions {
         domains: args.domains.iter().map(|d| d.trim_matches('.').to_ascii_lowercase()).collect(),
         default_app: args.default_app.clone(),
@@ -74,7 +75,7 @@ async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
 
 async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
     let limits = args.limits.resolve().map_err(|e| format_err!("{e}"))?;
-    let sandbox = Arc::new(Sandbox::new(cache_dir(&args).as_deref())?);
+    let sandbox = Arc::new(Sandbox::new(cache_dir(&args).as_deref(), pool(&args, &limits))?);
     let file_name = file
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
@@ -163,6 +164,10 @@ async fn signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+fn pool(args: &HostArgs, limits: &Limits) -> Option<PoolSettings> {
+    (!args.no_pooling).then_some(PoolSettings { slots: args.instance_slots.max(1), memory: limits.memory })
 }
 
 fn cache_dir(args: &HostArgs) -> Option<PathBuf> {
