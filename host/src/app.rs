@@ -60,11 +60,12 @@ impl App {
     pub async fn load(sandbox: Arc<Sandbox>, source: AppSource, defaults: &Limits) -> App {
         let name: Arc<str> = source.name.as_str().into();
         let shutdown = Arc::new(ShutdownSignal::default());
+        let config = AppConfig::load(&source.dir, defaults);
         let mut hosts = source.hosts.clone();
-        if let Ok(config) = AppConfig::load(&source.dir, defaults) {
-            hosts.extend(config.hosts);
+        if let Ok(config) = &config {
+            hosts.extend(config.hosts.iter().cloned());
         }
-        let state = start(&sandbox, &source, &name, defaults, &shutdown).await;
+        let state = start(&sandbox, &source, &name, config, &shutdown).await;
         if let AppState::Failed(message) = &state {
             tracing::error!("[{name}] did not start: {message}");
         }
@@ -91,7 +92,9 @@ impl App {
         let mut delay = FIRST_RETRY;
         while matches!(&*self.state(), AppState::Failed(_)) {
             tokio::time::sleep(delay).await;
-            let state = start(&sandbox, &self.source, &self.name, &self.defaults, &self.shutdown).await;
+            // The config is read again: the fix may be in astra.toml.
+            let config = AppConfig::load(&self.source.dir, &self.defaults);
+            let state = start(&sandbox, &self.source, &self.name, config, &self.shutdown).await;
             match &state {
                 AppState::Ready(_) => tracing::info!("[{}] started on a later try", self.name),
                 AppState::Failed(message) => {
@@ -108,10 +111,10 @@ async fn start(
     sandbox: &Arc<Sandbox>,
     source: &AppSource,
     name: &Arc<str>,
-    defaults: &Limits,
+    config: Result<AppConfig, String>,
     shutdown: &Arc<ShutdownSignal>,
 ) -> AppState {
-    let config = match AppConfig::load(&source.dir, defaults) {
+    let config = match config {
         Ok(config) => config,
         Err(message) => return AppState::Failed(message),
     };

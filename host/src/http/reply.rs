@@ -86,21 +86,26 @@ fn render_cookie(cookie: Cookie) -> String {
 }
 
 pub fn lua_error(app: &str, route: &str, error: &LuaError) -> Response {
+    log_lua_error(app, route, error);
+    plain(StatusCode::INTERNAL_SERVER_ERROR, "the app raised an error while handling this request")
+}
+
+pub fn log_lua_error(app: &str, route: &str, error: &LuaError) {
     let replaced = if error.out_of_memory { "; the instance was replaced" } else { "" };
     tracing::error!("[{app}] {route}: {}{replaced}", error.message);
     if !error.traceback.is_empty() {
         tracing::debug!("[{app}] {route}: {}", error.traceback.trim());
     }
-    plain(StatusCode::INTERNAL_SERVER_ERROR, "the app raised an error while handling this request")
 }
 
 pub fn fault(app: &str, route: &str, fault: &Fault) -> Response {
+    log_fault(app, route, fault);
+    let status = if fault.is_limit() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
+    plain(status, &fault.to_string())
+}
+
+pub fn log_fault(app: &str, route: &str, fault: &Fault) {
     tracing::warn!("[{app}] {route}: {fault}; the instance was replaced");
-    if fault.is_limit() {
-        plain(StatusCode::SERVICE_UNAVAILABLE, &fault.to_string())
-    } else {
-        plain(StatusCode::INTERNAL_SERVER_ERROR, &fault.to_string())
-    }
 }
 
 /// A request the app could not take: 429 over its rate, 503 otherwise; both say when to

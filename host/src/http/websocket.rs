@@ -61,12 +61,10 @@ pub async fn serve(
             Err(CallError::Lua(error)) => {
                 lease.finish();
                 if !error.message.contains(CLOSED) {
-                    reply::lua_error(&app_name, &label, &error);
+                    reply::log_lua_error(&app_name, &label, &error);
                 }
             }
-            Err(CallError::Fault(fault)) => {
-                reply::fault(&app_name, &label, &fault);
-            }
+            Err(CallError::Fault(fault)) => reply::log_fault(&app_name, &label, &fault),
         }
     })
 }
