@@ -2,7 +2,7 @@
 //! borrowed instance for as long as it keeps the connection.
 //!
 //! The instance is taken before the upgrade, so a busy app refuses with 503 instead of
-//! accepting a socket it cannot serve.
+//! accepting a socket it cannot serve: an app has at most `max_instances` sockets open.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,7 +50,10 @@ pub async fn serve(
         Ok(lease) => lease,
         Err(error) => return reply::unavailable(&app.name, &label, error),
     };
-    let body_limit = pool.limits().body_limit.as_usize();
+    // A message is bounded like a request body; open sockets are bounded by
+    // max_instances, since each holds an instance for as long as it is open.
+    let body_limit = target.options.body_limit.unwrap_or(pool.limits().body_limit.as_usize());
+    let upgrade = upgrade.max_message_size(body_limit).max_frame_size(body_limit);
     let request = RequestState::new(parts, body, params, client.ip(), body_limit);
     let limits = CallLimits { cpu_time: pool.limits().cpu_time.0, wall_time: None };
     let (app_name, route) = (app.name.clone(), target.id);

@@ -1,0 +1,3 @@
+local server = require("http").server.new()
+server:get("/", function() return "blog" end)
+server:run()

@@ -1,0 +1,120 @@
+//! Operating the host: which Host names reach which app, app config, the compiled-guest
+//! cache, and stopping with requests in flight.
+
+use std::time::Duration;
+
+use astra_tests::{Host, apps, raw_request, scratch_dir, text};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use tokio_tungstenite::tungstenite::Message;
+
+async fn get_with_host(host: &Host, host_name: &str, path: &str) -> (u16, String) {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host_name}\r\nConnection: close\r\n\r\n");
+    let answer = raw_request(host.addr, request.as_bytes()).await;
+    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn host_names_reach_their_apps() {
+    let host = Host::serve(&apps("hosting"), &["--domain", "apps.test", "--domain", "example.org"]);
+    assert_eq!(get_with_host(&host, "shop.localhost", "/").await, (200, "shop".into()));
+    assert_eq!(get_with_host(&host, "SHOP.localhost:8080", "/").await, (200, "shop".into()));
+    assert_eq!(get_with_host(&host, "shop.apps.test", "/").await, (200, "shop".into()));
+    assert_eq!(get_with_host(&host, "blog.example.org", "/").await, (200, "blog".into()));
+    // astra.toml `hosts`.
+    assert_eq!(get_with_host(&host, "www.shop.example.com", "/").await, (200, "shop".into()));
+    assert_eq!(get_with_host(&host, "shop.example.com.", "/").await, (200, "shop".into()));
+    // No app: 404, and nothing about the apps there are.
+    let (status, body) = get_with_host(&host, "blog.example.com", "/").await;
+    assert_eq!(status, 404);
+    assert!(!body.contains("shop") && !body.contains("blog"), "{body}");
+    // The start-up table lists every host of an app.
+    assert!(host.log().lines().any(|l| l.starts_with("shop ")
+        && l.contains("shop.localhost, shop.apps.test, shop.example.org, shop.example.com, www.shop.example.com")
+        && l.ends_with("ready")), "{}", host.log());
+}
+
+#[tokio::test]
+async fn a_default_app_answers_unknown_hosts() {
+    let host = Host::serve(&apps("hosting"), &["--default-app", "blog"]);
+    assert_eq!(get_with_host(&host, "nobody.localhost", "/").await, (200, "blog".into()));
+    assert_eq!(get_with_host(&host, "shop.localhost", "/").await, (200, "shop".into()));
+
+    let output = std::process::Command::new(astra_tests::binary())
+        .args(["--apps", &apps("hosting").display().to_string(), "--default-app", "nosuch", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--default-app nosuch: there is no app folder of that name"));
+}
+
+#[tokio::test]
+async fn app_config_sets_the_entry_script_and_limits() {
+    let host = Host::serve(&apps("hosting"), &[]);
+    assert_eq!(text(host.get("custom-entry", "/").await).await, "started from src/main.lua");
+    assert_eq!(text(host.get("tiny-responses", "/small").await).await.len(), 1024);
+    let response = host.get("tiny-responses", "/large").await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(text(response).await, "response size limit exceeded\n");
+    assert!(host.log_contains("[tiny-responses] GET /large: the response body is larger than the 1KiB limit").await);
+}
+
+#[tokio::test]
+async fn an_app_cannot_raise_its_memory_above_the_host_limit() {
+    let apps_dir = scratch_dir("apps");
+    std::fs::create_dir_all(apps_dir.join("greedy")).unwrap();
+    std::fs::write(apps_dir.join("greedy/init.lua"), "require('http').server.new():run()\n").unwrap();
+    std::fs::write(apps_dir.join("greedy/astra.toml"), "[limits]\nmemory = \"1GiB\"\n").unwrap();
+    let host = Host::serve(&apps_dir, &[]);
+    assert!(host.log().contains(
+        "[greedy] did not start: astra.toml: limits.memory = 1GiB is above the host's --memory-limit of 64MiB"
+    ), "{}", host.log());
+    let _ = std::fs::remove_dir_all(apps_dir);
+}
+
+#[tokio::test]
+async fn the_compiled_guest_is_cached_on_disk() {
+    let cache = scratch_dir("cache");
+    let cache_arg = cache.display().to_string();
+    let first = Host::serve(&apps("hosting"), &["--cache-dir", &cache_arg]);
+    assert!(first.log().contains("compiling the Lua guest"), "{}", first.log());
+    drop(first);
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "one compiled guest in the cache");
+    let second = Host::serve(&apps("hosting"), &["--cache-dir", &cache_arg]);
+    assert!(!second.log().contains("compiling the Lua guest"), "{}", second.log());
+    assert_eq!(text(second.get("shop", "/").await).await, "shop");
+    let _ = std::fs::remove_dir_all(cache);
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let mut host = Host::serve(&apps("hosting"), &[]);
+    let in_flight = tokio::spawn(host.client("shop").get(host.url("shop", "/slow")).send());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let status = host.terminate();
+    assert!(status.success(), "{status:?}");
+    let response = in_flight.await.unwrap().expect("the in-flight request is answered");
+    assert_eq!(text(response).await, "slow 75025");
+    assert!(host.log().contains("finishing in-flight requests"));
+}
+
+#[tokio::test]
+async fn websocket_messages_are_bounded_like_bodies() {
+    let host = Host::serve(&astra_tests::workspace().join("examples/apps"), &["--body-limit", "1KiB"]);
+    let stream = tokio::net::TcpStream::connect(host.addr).await.unwrap();
+    let url = format!("ws://websocket.localhost:{}/", host.addr.port());
+    let (mut socket, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
+    let _greeting = socket.next().await;
+    socket.send(Message::text("x".repeat(1000))).await.unwrap();
+    assert_eq!(socket.next().await.unwrap().unwrap(), Message::text(format!("echo: {}", "x".repeat(1000))));
+    socket.send(Message::text("x".repeat(2000))).await.unwrap();
+    let ended = socket.next().await;
+    assert!(
+        !matches!(ended, Some(Ok(Message::Text(_)))),
+        "an oversized message ends the connection, got {ended:?}"
+    );
+    assert!(host.log_contains("[websocket] Connection closed").await, "{}", host.log());
+}
