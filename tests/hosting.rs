@@ -118,3 +118,16 @@ async fn websocket_messages_are_bounded_like_bodies() {
     );
     assert!(host.log_contains("[websocket] Connection closed").await, "{}", host.log());
 }
+
+#[tokio::test]
+async fn idle_instances_are_released_but_one_stays_warm() {
+    let host = Host::serve(&apps("hosting"), &["--idle-timeout", "300ms"]);
+    // Four requests at once need four instances.
+    let burst: Vec<_> = (0..4).map(|_| tokio::spawn(host.client("shop").get(host.url("shop", "/slow")).send())).collect();
+    for request in burst {
+        assert_eq!(text(request.await.unwrap().unwrap()).await, "slow 75025");
+    }
+    assert!(host.log_contains("[shop] released ").await, "{}", host.log());
+    // The warm one still answers at once.
+    assert_eq!(text(host.get("shop", "/").await).await, "shop");
+}

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::app::{App, AppSource, AppState};
 use crate::engine::Sandbox;
@@ -93,6 +94,22 @@ impl Registry {
             }
         }
         Ok(Registry { apps, by_host, default_app })
+    }
+
+    /// Every `every`, releases instances idle for longer than `idle_for`.
+    pub async fn release_idle_instances(self: Arc<Self>, idle_for: Duration) {
+        let every = (idle_for / 2).clamp(Duration::from_millis(100), Duration::from_secs(30));
+        loop {
+            tokio::time::sleep(every).await;
+            for app in &self.apps {
+                if let AppState::Ready(ready) = &*app.state() {
+                    let released = ready.pool.release_idle(idle_for);
+                    if released > 0 {
+                        tracing::info!("[{}] released {released} idle instance(s)", app.name);
+                    }
+                }
+            }
+        }
     }
 
     /// `run` mode: one app, answering every Host.

@@ -86,6 +86,10 @@ pub struct HostArgs {
     #[arg(long, env = "ASTRA_INSTANCE_SLOTS", value_name = "N", default_value_t = 2000)]
     pub instance_slots: u32,
 
+    /// Instances idle this long are released (one per app stays warm), e.g. 60s.
+    #[arg(long, env = "ASTRA_IDLE_TIMEOUT", value_name = "TIME", default_value = "60s")]
+    pub idle_timeout: Span,
+
     /// Allocate each instance's memory on demand instead of from a pre-reserved pool.
     #[arg(long, env = "ASTRA_NO_POOLING")]
     pub no_pooling: bool,

@@ -16,6 +16,7 @@ use astra_host::apps::{HostOptions, Registry};
 use astra_host::cli::{Cli, Command, HostArgs};
 use astra_host::engine::{PoolSettings, Sandbox, default_cache_dir};
 use astra_host::limits::Limits;
+use astra_host::units::Span;
 use astra_host::shutdown::ShutdownSignal;
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
@@ -70,7 +71,7 @@ async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
     let registry = Registry::from_dir(sandbox, apps_dir, &limits, &options).await.map_err(|e| format_err!("{e}"))?;
     eprint!("{}", registry.summary());
     let listen = args.listen.unwrap_or(DEFAULT_LISTEN);
-    serve(Arc::new(registry), listen, None).await
+    serve(Arc::new(registry), listen, args.idle_timeout, None).await
 }
 
 async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
@@ -109,14 +110,20 @@ async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
         },
     };
     let app_shutdown = app.shutdown.clone();
-    serve(Arc::new(Registry::single(app)), listen, Some(app_shutdown)).await
+    serve(Arc::new(Registry::single(app)), listen, args.idle_timeout, Some(app_shutdown)).await
 }
 
-async fn serve(registry: Arc<Registry>, listen: SocketAddr, app_shutdown: Option<Arc<ShutdownSignal>>) -> Result<()> {
+async fn serve(
+    registry: Arc<Registry>,
+    listen: SocketAddr,
+    idle_timeout: Span,
+    app_shutdown: Option<Arc<ShutdownSignal>>,
+) -> Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format_err!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr()?;
+    tokio::spawn(registry.clone().release_idle_instances(idle_timeout.0));
     tracing::info!("listening on http://{address}");
     let stop = async move {
         match app_shutdown {

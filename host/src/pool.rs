@@ -4,10 +4,11 @@
 //! the app can hold at once; requests beyond that wait for a free instance. Requests
 //! beyond `max_concurrent_requests` are not queued at all: they get 503 at once, so a
 //! flood costs the host almost nothing. Instances are created on demand, reused while
-//! healthy, and dropped after any fault.
+//! healthy, dropped after any fault, and given back to the system once idle for a while
+//! (all but one, which stays warm).
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -23,7 +24,8 @@ pub struct Pool {
     spec: InstanceSpec,
     entry: String,
     limits: Limits,
-    idle: Mutex<Vec<Instance>>,
+    /// Warm instances, each with the time it was given back; the newest last.
+    idle: Mutex<Vec<(Instance, Instant)>>,
     rate: Option<TokenBucket>,
     instances: Arc<Semaphore>,
     admission: Arc<Semaphore>,
@@ -76,8 +78,22 @@ impl Pool {
     /// Keeps a started instance for the next request.
     pub fn give_back(&self, instance: Instance) {
         if !instance.is_poisoned() {
-            self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(instance);
+            self.idle.lock().unwrap_or_else(PoisonError::into_inner).push((instance, Instant::now()));
         }
+    }
+
+    /// Drops instances idle for longer than `idle_for`, keeping the newest one warm so the
+    /// next request does not wait for the entry script. Returns how many were dropped.
+    pub fn release_idle(&self, idle_for: Duration) -> usize {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let keep_from = idle.len().saturating_sub(1);
+        let before = idle.len();
+        let mut index = 0;
+        idle.retain(|(_, since)| {
+            index += 1;
+            index > keep_from || since.elapsed() < idle_for
+        });
+        before - idle.len()
     }
 
     pub async fn acquire(self: &Arc<Self>) -> Result<Lease, AcquireError> {
@@ -92,7 +108,7 @@ impl Pool {
             .map_err(|_| AcquireError::Busy)?;
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let instance = match idle {
-            Some(instance) => instance,
+            Some((instance, _)) => instance,
             None => match self.start_instance().await {
                 Ok((instance, _)) => instance,
                 Err(CallError::Lua(error)) => return Err(AcquireError::Start(error.message)),
