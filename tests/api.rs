@@ -309,6 +309,30 @@ async fn websocket_handlers_get_the_request_and_finish_cleanly() {
 }
 
 #[tokio::test]
+async fn pings_reach_the_handler_and_every_close_form_works() {
+    let host = api();
+    let mut socket = connect(&host, "everything", "/ws").await;
+    let _welcome = socket.next().await;
+    socket.send(Message::Ping(b"are you there".to_vec().into())).await.unwrap();
+    let mut replies = Vec::new();
+    while replies.len() < 2 {
+        replies.push(socket.next().await.unwrap().unwrap());
+    }
+    // The protocol answers the ping by itself, and the handler sees it too.
+    assert!(replies.contains(&Message::Pong(b"are you there".to_vec().into())), "{replies:?}");
+    assert!(replies.contains(&Message::text("got a ping: are you there")), "{replies:?}");
+
+    socket.send(Message::text("close with a code")).await.unwrap();
+    let closing = socket.next().await.unwrap().unwrap();
+    assert_eq!(closing, Message::Close(Some(CloseFrame { code: CloseCode::Away, reason: "".into() })));
+
+    let mut socket = connect(&host, "everything", "/ws").await;
+    let _welcome = socket.next().await;
+    socket.send(Message::text("close bare")).await.unwrap();
+    assert_eq!(socket.next().await.unwrap().unwrap(), Message::Close(None));
+}
+
+#[tokio::test]
 async fn shutdown_stops_only_that_app_under_apps() {
     let host = api();
     assert_eq!(text(host.get("stopper", "/").await).await, "running");

@@ -131,3 +131,35 @@ async fn idle_instances_are_released_but_one_stays_warm() {
     // The warm one still answers at once.
     assert_eq!(text(host.get("shop", "/").await).await, "shop");
 }
+
+#[tokio::test]
+async fn an_instance_serves_many_requests_without_growing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const REQUESTS: usize = 150_000;
+    let host = Host::serve(&apps("hosting"), &[]);
+    let stream = tokio::net::TcpStream::connect(host.addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let sending = tokio::spawn(async move {
+        let request = b"GET / HTTP/1.1\r\nHost: soak.localhost\r\n\r\n";
+        for _ in 0..REQUESTS / 100 {
+            writer.write_all(&request.repeat(100)).await.unwrap();
+        }
+        writer
+    });
+    // Pipelined on one connection; count the answers as they come.
+    let status_line = b"HTTP/1.1 ";
+    let (mut answered, mut carry) = (0, Vec::new());
+    let mut buffer = vec![0; 1 << 16];
+    while answered < REQUESTS {
+        let read = tokio::time::timeout(Duration::from_secs(60), reader.read(&mut buffer)).await.unwrap().unwrap();
+        assert!(read > 0, "the connection closed after {answered} answers: {}", host.log());
+        carry.extend_from_slice(&buffer[..read]);
+        let complete = carry.len().saturating_sub(status_line.len() - 1);
+        answered += carry[..complete].windows(status_line.len()).filter(|w| w == status_line).count();
+        carry.drain(..complete);
+    }
+    let _writer = sending.await.unwrap();
+    // One instance, 6 MiB: it served them all and was never replaced.
+    assert_eq!(text(host.get("soak", "/served").await).await, REQUESTS.to_string());
+    assert!(!host.log().contains("memory limit exceeded"), "{}", host.log());
+}

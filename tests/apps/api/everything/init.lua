@@ -73,7 +73,10 @@ server:websocket("/ws", function(socket, request)
     while true do
         local message = socket:recv()
         if message == nil then break end
-        if message.type == "text" then socket:send("text", "echo " .. message.value)
+        if message.type == "text" and message.value == "close with a code" then socket:send_close(1001) break
+        elseif message.type == "text" and message.value == "close bare" then socket:send_close() break
+        elseif message.type == "text" then socket:send("text", "echo " .. message.value)
+        elseif message.type == "ping" then socket:send_text("got a ping: " .. message.value)
         elseif message.type == "bytes" then socket:send("bytes", message.value)
         elseif message.type == "close" then break end
     end
