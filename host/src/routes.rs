@@ -223,3 +223,74 @@ pub fn inside_app(app_dir: &Path, relative: &str) -> Result<PathBuf, String> {
     }
     Ok(resolved)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::RouteConfig;
+
+    fn route(method: &str, path: &str) -> Route {
+        Route {
+            method: method.into(),
+            path: path.into(),
+            kind: RouteKind::Callback,
+            config: RouteConfig { body_limit: None, compression: None, headers: Vec::new() },
+        }
+    }
+
+    fn build(routes: &[Route]) -> Result<RouteTable, String> {
+        RouteTable::build(routes, &std::env::temp_dir())
+    }
+
+    fn found(table: &RouteTable, method: Method, path: &str) -> Option<(u32, Vec<(String, String)>)> {
+        match table.lookup(&method, path, false) {
+            Lookup::Found { target, params } => Some((target.id, params)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn matches_methods_params_and_head() {
+        let table = build(&[route("get", "/"), route("post", "/users/{id}"), route("get", "/users/{id}")]).unwrap();
+        assert_eq!(found(&table, Method::GET, "/").map(|f| f.0), Some(0));
+        assert_eq!(found(&table, Method::POST, "/users/7"), Some((1, vec![("id".into(), "7".into())])));
+        assert_eq!(found(&table, Method::HEAD, "/users/a%20b"), Some((2, vec![("id".into(), "a b".into())])));
+        assert!(matches!(table.lookup(&Method::DELETE, "/users/7", false), Lookup::MethodNotAllowed { allow } if allow == "GET, HEAD, POST"));
+        assert!(matches!(table.lookup(&Method::GET, "/nope", false), Lookup::NotFound));
+    }
+
+    #[test]
+    fn bad_routes_are_errors_not_panics() {
+        let error = build(&[route("get", "/a"), route("get", "/a")]).err().unwrap();
+        assert_eq!(error, "GET /a is registered twice");
+        let error = build(&[route("get", "/a/{x}"), route("get", "/a/{y}")]).err().unwrap();
+        assert!(error.starts_with("GET /a/{y}: "), "{error}");
+        let error = build(&[route("get", "no-slash")]).err().unwrap();
+        assert_eq!(error, "GET no-slash: a route path must start with '/'");
+        let error = build(&[route("g e t", "/x")]).err().unwrap();
+        assert!(error.contains("is not an HTTP method"), "{error}");
+        let error = build(&[route("get", "/{")]).err().unwrap();
+        assert!(error.starts_with("GET /{: "), "{error}");
+    }
+
+    #[test]
+    fn fallback_takes_what_nothing_else_does() {
+        let table = build(&[route("get", "/"), route("fallback", "/")]).unwrap();
+        assert_eq!(found(&table, Method::GET, "/").map(|f| f.0), Some(0));
+        assert_eq!(found(&table, Method::PUT, "/").map(|f| f.0), Some(1));
+        assert_eq!(found(&table, Method::GET, "/elsewhere").map(|f| f.0), Some(1));
+    }
+
+    #[test]
+    fn static_paths_must_stay_in_the_app_folder() {
+        let app = std::env::temp_dir().join(format!("astra-routes-{}", std::process::id()));
+        std::fs::create_dir_all(app.join("public")).unwrap();
+        let app = app.canonicalize().unwrap();
+        assert!(inside_app(&app, "public").is_ok());
+        assert!(inside_app(&app, "./public").is_ok());
+        assert!(inside_app(&app, "../").unwrap_err().contains("is outside the app folder"));
+        assert!(inside_app(&app, "/etc").unwrap_err().contains("is outside the app folder"));
+        assert!(inside_app(&app, "missing").unwrap_err().contains("cannot be opened"));
+        let _ = std::fs::remove_dir_all(app);
+    }
+}
