@@ -336,6 +336,13 @@ async fn bad_command_lines_are_explained() {
     assert!(!output.status.success());
     assert!(stderr.contains("--memory-limit") && stderr.contains("64MiB"), "{stderr}");
 
+    // Host flags work on either side of `run`.
+    for args in [["run", "app.lua", "--memory-limit", "lots"], ["--memory-limit", "lots", "run", "app.lua"]] {
+        let output = std::process::Command::new(astra_tests::binary()).args(args).output().unwrap();
+        assert!(!output.status.success());
+        assert!(String::from_utf8_lossy(&output.stderr).contains("--memory-limit"), "{args:?}");
+    }
+
     let output = std::process::Command::new(astra_tests::binary()).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for needle in ["--apps", "--listen", "--domain", "--memory-limit", "run", "<name>.localhost"] {

@@ -45,8 +45,6 @@ pub enum Command {
     Run {
         /// The app's entry script; the folder it is in is the app folder.
         file: PathBuf,
-        #[command(flatten)]
-        host: HostArgs,
     },
     /// Write LuaLS type definitions of the API (.astra/astra.d.lua) and a .luarc.json, for editors.
     Export {
@@ -59,39 +57,39 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct HostArgs {
     /// Address to listen on [default: 127.0.0.1:8080; for `run`, the script's server.hostname:server.port].
-    #[arg(long, env = "ASTRA_LISTEN", value_name = "ADDR")]
+    #[arg(global = true, long, env = "ASTRA_LISTEN", value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
 
     /// Also serve app <name> at <name>.DOMAIN (repeatable).
-    #[arg(long = "domain", env = "ASTRA_DOMAINS", value_name = "DOMAIN", value_delimiter = ',')]
+    #[arg(global = true, long = "domain", env = "ASTRA_DOMAINS", value_name = "DOMAIN", value_delimiter = ',')]
     pub domains: Vec<String>,
 
     /// The app that answers requests for host names no app claims (otherwise: 404).
-    #[arg(long, env = "ASTRA_DEFAULT_APP", value_name = "NAME")]
+    #[arg(global = true, long, env = "ASTRA_DEFAULT_APP", value_name = "NAME")]
     pub default_app: Option<String>,
 
     /// Where each app's writable data folder is made [default: ./.astra-data/<app>; for `run`, the current folder].
-    #[arg(long, env = "ASTRA_DATA_DIR", value_name = "DIR")]
+    #[arg(global = true, long, env = "ASTRA_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
     /// Where the compiled guest is cached [default: $XDG_CACHE_HOME/astra-host or ~/.cache/astra-host].
-    #[arg(long, env = "ASTRA_CACHE_DIR", value_name = "DIR")]
+    #[arg(global = true, long, env = "ASTRA_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
     /// Compile the guest at every start instead of caching it.
-    #[arg(long, env = "ASTRA_NO_CACHE")]
+    #[arg(global = true, long, env = "ASTRA_NO_CACHE")]
     pub no_cache: bool,
 
     /// Instances alive at once over all apps, reserved up front by the pooling allocator.
-    #[arg(long, env = "ASTRA_INSTANCE_SLOTS", value_name = "N", default_value_t = 2000)]
+    #[arg(global = true, long, env = "ASTRA_INSTANCE_SLOTS", value_name = "N", default_value_t = 2000)]
     pub instance_slots: u32,
 
     /// Instances idle this long are released (one per app stays warm), e.g. 60s.
-    #[arg(long, env = "ASTRA_IDLE_TIMEOUT", value_name = "TIME", default_value = "60s")]
+    #[arg(global = true, long, env = "ASTRA_IDLE_TIMEOUT", value_name = "TIME", default_value = "60s")]
     pub idle_timeout: Span,
 
     /// Allocate each instance's memory on demand instead of from a pre-reserved pool.
-    #[arg(long, env = "ASTRA_NO_POOLING")]
+    #[arg(global = true, long, env = "ASTRA_NO_POOLING")]
     pub no_pooling: bool,
 
     #[command(flatten)]
@@ -103,39 +101,39 @@ pub struct HostArgs {
 #[command(next_help_heading = "Limits (per app; astra.toml [limits] overrides)")]
 pub struct LimitArgs {
     /// Memory of one instance, e.g. 64MiB. Lua gets a little less, so running out is a catchable error.
-    #[arg(long, env = "ASTRA_MEMORY_LIMIT", value_name = "SIZE")]
+    #[arg(global = true, long, env = "ASTRA_MEMORY_LIMIT", value_name = "SIZE")]
     pub memory_limit: Option<ByteSize>,
 
     /// Time a request may spend running Lua code, e.g. 2s.
-    #[arg(long, env = "ASTRA_CPU_TIME_LIMIT", value_name = "TIME")]
+    #[arg(global = true, long, env = "ASTRA_CPU_TIME_LIMIT", value_name = "TIME")]
     pub cpu_time_limit: Option<Span>,
 
     /// Time a request may take in all, e.g. 30s.
-    #[arg(long, env = "ASTRA_REQUEST_TIMEOUT", value_name = "TIME")]
+    #[arg(global = true, long, env = "ASTRA_REQUEST_TIMEOUT", value_name = "TIME")]
     pub request_timeout: Option<Span>,
 
     /// Instances of one app alive at once (each serves one request at a time).
-    #[arg(long, env = "ASTRA_MAX_INSTANCES", value_name = "N")]
+    #[arg(global = true, long, env = "ASTRA_MAX_INSTANCES", value_name = "N")]
     pub max_instances: Option<u32>,
 
     /// Requests of one app in flight or waiting; beyond this: 503 at once.
-    #[arg(long, env = "ASTRA_MAX_CONCURRENT_REQUESTS", value_name = "N")]
+    #[arg(global = true, long, env = "ASTRA_MAX_CONCURRENT_REQUESTS", value_name = "N")]
     pub max_concurrent_requests: Option<u32>,
 
     /// Largest request body, unless a route's config sets body_limit, e.g. 2MiB.
-    #[arg(long, env = "ASTRA_BODY_LIMIT", value_name = "SIZE")]
+    #[arg(global = true, long, env = "ASTRA_BODY_LIMIT", value_name = "SIZE")]
     pub body_limit: Option<ByteSize>,
 
     /// Largest response body an app may send, e.g. 16MiB.
-    #[arg(long, env = "ASTRA_RESPONSE_LIMIT", value_name = "SIZE")]
+    #[arg(global = true, long, env = "ASTRA_RESPONSE_LIMIT", value_name = "SIZE")]
     pub response_limit: Option<ByteSize>,
 
     /// Most headers a request may carry; beyond: 431.
-    #[arg(long, env = "ASTRA_MAX_HEADERS", value_name = "N")]
+    #[arg(global = true, long, env = "ASTRA_MAX_HEADERS", value_name = "N")]
     pub max_headers: Option<u32>,
 
     /// Requests per second per app (token bucket); beyond: 429 [default: no limit].
-    #[arg(long, env = "ASTRA_REQUESTS_PER_SECOND", value_name = "RATE")]
+    #[arg(global = true, long, env = "ASTRA_REQUESTS_PER_SECOND", value_name = "RATE")]
     pub requests_per_second: Option<f64>,
 }
 

@@ -47,7 +47,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     match (cli.command, cli.apps) {
-        (Some(Command::Run { file, host }), None) => run_one(&file, host).await,
+        (Some(Command::Run { file }), None) => run_one(&file, cli.host).await,
         (Some(Command::Export { dir }), None) => {
             for path in astra_host::export::export(&dir).map_err(|e| format_err!("cannot write to {}: {e}", dir.display()))? {
                 println!("wrote {path}");
