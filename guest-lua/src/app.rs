@@ -74,7 +74,7 @@ impl App {
         incoming.end();
         let returned = outcome?.into_iter().next().unwrap_or(Value::Nil);
         let state = response_state.take();
-        convert::into_response(state, returned)
+        convert::into_response(&self.lua, state, returned)
     }
 
     pub fn websocket(&self, route: u32, incoming: IncomingRequest, socket: Socket) -> Result<(), LuaError> {

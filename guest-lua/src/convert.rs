@@ -13,7 +13,7 @@ const BINARY: &str = "application/octet-stream";
 
 /// The callback's return value, as Astra reads it: nil is an empty body, a string is
 /// text, a list of byte numbers is binary, any other table is JSON.
-pub fn into_response(state: ResponseState, returned: Value) -> Result<Response, LuaError> {
+pub fn into_response(lua: &Lua, state: ResponseState, returned: Value) -> Result<Response, LuaError> {
     let (body, content_type) = match &returned {
         Value::Nil => (Vec::new(), None),
         Value::String(s) => (s.as_bytes().to_vec(), Some(TEXT)),
@@ -21,7 +21,7 @@ pub fn into_response(state: ResponseState, returned: Value) -> Result<Response, 
         Value::Table(table) => match byte_list(table) {
             Some(bytes) => (bytes, Some(BINARY)),
             None => {
-                let json = serde_json::to_vec(&returned)
+                let json = crate::json::encode(lua, returned.clone())
                     .map_err(|e| plain(format!("the returned table cannot be sent as JSON: {e}")))?;
                 (json, Some(JSON))
             }

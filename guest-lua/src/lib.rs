@@ -13,6 +13,7 @@ mod cookie;
 mod crypto;
 mod datetime;
 mod errors;
+mod json;
 mod lua_modules;
 mod multipart;
 mod request;

@@ -8,8 +8,9 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     let json = lua.create_table()?;
     json.set(
         "encode",
-        lua.create_function(|_, value: Value| {
-            serde_json::to_string(&value).map_err(|e| mlua::Error::runtime(format!("cannot encode as JSON: {e}")))
+        lua.create_function(|lua, value: Value| {
+            let json = crate::json::encode(lua, value).map_err(|e| mlua::Error::runtime(format!("cannot encode as JSON: {e}")))?;
+            lua.create_string(json)
         })?,
     )?;
     json.set(

@@ -52,7 +52,13 @@ end)
 server:get("/serde", function()
     local text = serde.json.encode({ list = { 1, 2, 3 }, name = "lua" })
     local back = serde.json.decode('{"a":[true,false],"b":{"c":"d"}}')
-    return { encoded_back = serde.json.decode(text), a2 = back.a[2], c = back.b.c }
+    return { encoded_back = serde.json.decode(text), a2 = back.a[2], c = back.b.c,
+             escaped = serde.json.encode({ s = 'a"b\\c\n\1\u{e9}' }),
+             extremes = serde.json.encode({ math.mininteger, math.maxinteger, 2.5, -0.125, 0 / 0, 7 }),
+             invalid_utf8 = serde.json.encode("bad \255 byte"),
+             keys = serde.json.encode({ [3] = "three" }),
+             nested = serde.json.encode({ a = { b = { {}, { c = true } } } }),
+             refused = tostring(select(2, pcall(serde.json.encode, { f = print }))) }
 end)
 server:get("/crypto", function()
     return {
