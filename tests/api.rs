@@ -300,7 +300,9 @@ async fn a_vanished_client_ends_the_seed_loop_and_frees_the_instance() {
 
 #[tokio::test]
 async fn websocket_handlers_get_the_request_and_finish_cleanly() {
-    let host = api();
+    // One instance: `ended` is a per-instance global, and the poll below must see the one
+    // the handler ran in (it waits for that instance while the socket holds it).
+    let host = Host::serve(&apps("api"), &["--max-instances", "1"]);
     let mut socket = connect(&host, "everything", "/ws?room=1").await;
     assert_eq!(socket.next().await.unwrap().unwrap(), Message::text("welcome /ws?room=1"));
     socket.send(Message::text("hi")).await.unwrap();
