@@ -50,17 +50,12 @@ impl Server {
             command.stdout(Stdio::piped()).stderr(Stdio::null());
         }
         let mut child = command.spawn().expect("the server binary runs (make bench builds it)");
-        let lines = if on_stderr {
-            BufReader::new(child.stderr.take().expect("piped")).lines()
+        let addr = if on_stderr {
+            wait_for_address(BufReader::new(child.stderr.take().expect("piped")).lines()).await
         } else {
-            return Server::spawn_stdout(child).await;
+            wait_for_address(BufReader::new(child.stdout.take().expect("piped")).lines()).await
         };
-        Server { addr: wait_for_address(lines).await, child, scratch: None }
-    }
-
-    async fn spawn_stdout(mut child: Child) -> Server {
-        let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-        Server { addr: wait_for_address(lines).await, child, scratch: None }
+        Server { addr, child, scratch: None }
     }
 
     /// GET `path` from `app`, the body if it answered 2xx.

@@ -44,17 +44,10 @@ unsafe fn write_value(state: *mut ffi::lua_State, index: c_int, out: &mut Vec<u8
                 out.extend_from_slice(if ffi::lua_toboolean(state, index) != 0 { b"true" } else { b"false" })
             }
             ffi::LUA_TNUMBER => write_number(state, index, out, false),
-            ffi::LUA_TSTRING => {
-                let mut len = 0;
-                let bytes = ffi::lua_tolstring(state, index, &mut len);
-                write_string(std::slice::from_raw_parts(bytes.cast::<u8>(), len), out);
-            }
+            ffi::LUA_TSTRING => write_string(string_at(state, index), out),
             ffi::LUA_TTABLE => write_table(state, index, out, depth + 1)?,
             ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(state, index).is_null() => out.extend_from_slice(b"null"),
-            kind => {
-                let name = std::ffi::CStr::from_ptr(ffi::lua_typename(state, kind)).to_string_lossy();
-                return Err(format!("a {name} cannot be sent as JSON"));
-            }
+            kind => return Err(format!("a {} cannot be sent as JSON", type_name(state, kind))),
         }
     }
     Ok(())
@@ -108,16 +101,9 @@ unsafe fn write_table(state: *mut ffi::lua_State, index: c_int, out: &mut Vec<u8
             first = false;
             let key = ffi::lua_gettop(state) - 1;
             match ffi::lua_type(state, key) {
-                ffi::LUA_TSTRING => {
-                    let mut len = 0;
-                    let bytes = ffi::lua_tolstring(state, key, &mut len);
-                    write_string(std::slice::from_raw_parts(bytes.cast::<u8>(), len), out);
-                }
+                ffi::LUA_TSTRING => write_string(string_at(state, key), out),
                 ffi::LUA_TNUMBER => write_number(state, key, out, true),
-                kind => {
-                    let name = std::ffi::CStr::from_ptr(ffi::lua_typename(state, kind)).to_string_lossy();
-                    return Err(format!("a {name} key cannot be sent as JSON"));
-                }
+                kind => return Err(format!("a {} key cannot be sent as JSON", type_name(state, kind))),
             }
             out.push(b':');
             write_value(state, key + 1, out, depth)?;
@@ -126,6 +112,20 @@ unsafe fn write_table(state: *mut ffi::lua_State, index: c_int, out: &mut Vec<u8
         out.push(b'}');
     }
     Ok(())
+}
+
+/// The bytes of the string at `index`, which must be a string (not a number, which
+/// `lua_tolstring` would convert in place).
+unsafe fn string_at<'a>(state: *mut ffi::lua_State, index: c_int) -> &'a [u8] {
+    unsafe {
+        let mut len = 0;
+        let bytes = ffi::lua_tolstring(state, index, &mut len);
+        std::slice::from_raw_parts(bytes.cast::<u8>(), len)
+    }
+}
+
+unsafe fn type_name(state: *mut ffi::lua_State, kind: c_int) -> String {
+    unsafe { std::ffi::CStr::from_ptr(ffi::lua_typename(state, kind)).to_string_lossy().into_owned() }
 }
 
 /// A JSON string; bytes that are not UTF-8 become U+FFFD. Everything JSON escapes is

@@ -24,21 +24,18 @@ pub fn install(lua: &Lua) -> mlua::Result<Function> {
         .set_name("@astra/prelude.lua")
         .call(internal.clone())?;
 
-    let preload: Table = lua.globals().get::<Table>("package")?.get("preload")?;
-    let http = lua.load(HTTP).set_name("@astra/http.lua").into_function()?;
-    let internal_for_http = internal.clone();
-    preload.set(
-        "http",
-        lua.create_function(move |_, ()| http.call::<mlua::Value>(internal_for_http.clone()))?,
-    )?;
-    let alias = lua.load("return require('http')").set_name("@astra/http.lua").into_function()?;
-    preload.set("astra.http", alias)?;
+    let package: Table = lua.globals().get("package")?;
+    // Astra's docs use `http` without requiring it in places, so it is loaded up front, as
+    // a global and as both module names.
+    let http: Table = lua.load(HTTP).set_name("@astra/http.lua").call(internal)?;
+    let loaded: Table = package.get("loaded")?;
+    loaded.set("http", &http)?;
+    loaded.set("astra.http", &http)?;
+    lua.globals().set("http", http)?;
+    let preload: Table = package.get("preload")?;
     preload.set("datetime", lua.create_function(|lua, ()| crate::datetime::module(lua))?)?;
     preload.set("crypto", lua.create_function(|lua, ()| crate::crypto::module(lua))?)?;
     preload.set("serde", lua.create_function(|lua, ()| crate::serde_module::module(lua))?)?;
-    // Astra's docs use `http` without requiring it in places, so it is a global too.
-    let http: mlua::Value = lua.load("return require('http')").call(())?;
-    lua.globals().set("http", http)?;
     Ok(protected_call)
 }
 

@@ -41,7 +41,6 @@ pub struct Ready {
     pub routes: RouteTable,
     pub pool: Arc<Pool>,
     pub manifest: Manifest,
-    pub app_dir: PathBuf,
 }
 
 /// Where an app comes from.
@@ -150,5 +149,5 @@ async fn start(
         Err(message) => return AppState::Failed(format!("{entry}: {message}")),
     };
     pool.give_back(instance);
-    AppState::Ready(Ready { routes, pool, manifest, app_dir })
+    AppState::Ready(Ready { routes, pool, manifest })
 }

@@ -42,8 +42,8 @@ pub enum Fault {
     Timeout,
     Memory,
     StackOverflow,
-    /// `os.exit`; WASI only carries success or failure, not the code.
-    Exit { success: bool },
+    /// `os.exit`; WASI carries only success or failure, not the code, so neither is kept.
+    Exit,
     Crash(String),
 }
 
@@ -61,7 +61,7 @@ impl fmt::Display for Fault {
             Fault::Timeout => f.write_str("request timeout exceeded"),
             Fault::Memory => f.write_str("memory limit exceeded"),
             Fault::StackOverflow => f.write_str("the guest stack overflowed"),
-            Fault::Exit { .. } => f.write_str("the app called os.exit"),
+            Fault::Exit => f.write_str("the app called os.exit"),
             Fault::Crash(reason) => write!(f, "the instance crashed: {reason}"),
         }
     }
@@ -167,8 +167,8 @@ async fn within<T>(limit: Option<Duration>, call: impl Future<Output = T>) -> Op
 }
 
 fn classify(error: &wasmtime::Error, state: &GuestState) -> Fault {
-    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-        return Fault::Exit { success: exit.0 == 0 };
+    if error.downcast_ref::<wasmtime_wasi::I32Exit>().is_some() {
+        return Fault::Exit;
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Fault::CpuTime,

@@ -61,8 +61,7 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
-    let limits = args.limits.resolve().map_err(|e| format_err!("{e}"))?;
-    let sandbox = Arc::new(Sandbox::new(cache_dir(&args).as_deref(), pool(&args, &limits))?);
+    let (limits, sandbox) = sandbox(&args)?;
     let options = HostOptions {
         domains: args.domains.iter().map(|d| d.trim_matches('.').to_ascii_lowercase()).collect(),
         default_app: args.default_app.clone(),
@@ -75,8 +74,7 @@ async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
 }
 
 async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
-    let limits = args.limits.resolve().map_err(|e| format_err!("{e}"))?;
-    let sandbox = Arc::new(Sandbox::new(cache_dir(&args).as_deref(), pool(&args, &limits))?);
+    let (limits, sandbox) = sandbox(&args)?;
     let file_name = file
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
@@ -173,10 +171,11 @@ async fn signal() {
     let _ = interrupt.await;
 }
 
-fn pool(args: &HostArgs, limits: &Limits) -> Option<PoolSettings> {
-    (!args.no_pooling).then_some(PoolSettings { slots: args.instance_slots.max(1), memory: limits.memory })
-}
-
-fn cache_dir(args: &HostArgs) -> Option<PathBuf> {
-    if args.no_cache { None } else { args.cache_dir.clone().or_else(default_cache_dir) }
+/// The host-wide limits, and the engine sized from them.
+fn sandbox(args: &HostArgs) -> Result<(Limits, Arc<Sandbox>)> {
+    let limits = args.limits.resolve().map_err(|e| format_err!("{e}"))?;
+    let pool = (!args.no_pooling).then_some(PoolSettings { slots: args.instance_slots.max(1), memory: limits.memory });
+    let cache_dir = if args.no_cache { None } else { args.cache_dir.clone().or_else(default_cache_dir) };
+    let sandbox = Sandbox::new(cache_dir.as_deref(), pool)?;
+    Ok((limits, Arc::new(sandbox)))
 }
