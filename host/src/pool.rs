@@ -86,14 +86,12 @@ impl Pool {
     /// next request does not wait for the entry script. Returns how many were dropped.
     pub fn release_idle(&self, idle_for: Duration) -> usize {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        let keep_from = idle.len().saturating_sub(1);
+        let newest = idle.pop();
         let before = idle.len();
-        let mut index = 0;
-        idle.retain(|(_, since)| {
-            index += 1;
-            index > keep_from || since.elapsed() < idle_for
-        });
-        before - idle.len()
+        idle.retain(|(_, since)| since.elapsed() < idle_for);
+        let released = before - idle.len();
+        idle.extend(newest);
+        released
     }
 
     pub async fn acquire(self: &Arc<Self>) -> Result<Lease, AcquireError> {

@@ -57,7 +57,8 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
             return response;
         }
     };
-    let accept_encoding = request.headers().get(header::ACCEPT_ENCODING).cloned();
+    let compress = target.options.compression.unwrap_or(ready.manifest.settings.compression);
+    let accept_encoding = compress.then(|| request.headers().get(header::ACCEPT_ENCODING).cloned()).flatten();
     let response = match &target.kind {
         TargetKind::Callback => callback::serve(app, ready, target, params, request, client).await,
         TargetKind::WebSocket => return websocket::serve(app, ready, target, params, request, client).await,
@@ -65,7 +66,7 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
         TargetKind::StaticFile(file) => static_files::serve_file(file, request).await,
     };
     let response = reply::with_route_headers(response, &target.options.headers);
-    if target.options.compression.unwrap_or(ready.manifest.settings.compression) {
+    if compress {
         encoding::compressed(response, accept_encoding).await
     } else {
         response
