@@ -231,6 +231,13 @@ async fn datetime_serde_and_crypto_modules() {
     assert_eq!(serde["nested"], r#"{"a":{"b":[{},{"c":true}]}}"#);
     assert!(serde["refused"].as_str().unwrap().contains("a function cannot be sent as JSON"), "{serde}");
 
+    let strings = json_of(host.get("everything", "/json-strings").await).await;
+    let expected: Vec<String> = ["\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1f}", "\u{7f}", "é", "\u{fffd}"]
+        .iter()
+        .flat_map(|special| (0..18).map(move |at| format!("{}{special}{}", "a".repeat(at), "b".repeat(17 - at))))
+        .collect();
+    assert_eq!(strings, json!(expected), "every escape at every offset survives a JSON round trip");
+
     let crypto = json_of(host.get("everything", "/crypto").await).await;
     assert_eq!(crypto["sha2_256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_eq!(crypto["sha3_256"], "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532");

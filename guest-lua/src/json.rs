@@ -8,6 +8,7 @@
 //! array (its other keys are ignored), any other table an object, an empty table `{}`;
 //! NaN and infinities are null; functions, threads and userdata are errors.
 
+use std::cell::Cell;
 use std::ffi::c_int;
 use std::io::Write as _;
 
@@ -16,8 +17,14 @@ use mlua::{Lua, Value, ffi};
 /// Deeper than this is almost surely a table that contains itself.
 const MAX_DEPTH: usize = 128;
 
+thread_local! {
+    /// The length of the last encoding: routes tend to send alike documents, so the next
+    /// one is written into a buffer that size instead of growing one step by step.
+    static LAST_LENGTH: Cell<usize> = const { Cell::new(256) };
+}
+
 pub fn encode(lua: &Lua, value: Value) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(256);
+    let mut out = Vec::with_capacity(LAST_LENGTH.get());
     let mut failure = None;
     // SAFETY: the closure uses only C API calls that do not raise errors (see above), on
     // stack slots it checked for.
@@ -32,21 +39,24 @@ pub fn encode(lua: &Lua, value: Value) -> Result<Vec<u8>, String> {
     called.map_err(|e| e.to_string())?;
     match failure {
         Some(error) => Err(error),
-        None => Ok(out),
+        None => {
+            LAST_LENGTH.set(out.len().clamp(64, 1 << 20));
+            Ok(out)
+        }
     }
 }
 
-unsafe fn write_value(state: *mut ffi::lua_State, index: c_int, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
+/// Writes the value at `top`, the top of the stack; whatever it pushes goes above it, so
+/// every index is known without asking Lua.
+unsafe fn write_value(state: *mut ffi::lua_State, top: c_int, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
     unsafe {
-        match ffi::lua_type(state, index) {
-            ffi::LUA_TNIL => out.extend_from_slice(b"null"),
-            ffi::LUA_TBOOLEAN => {
-                out.extend_from_slice(if ffi::lua_toboolean(state, index) != 0 { b"true" } else { b"false" })
-            }
-            ffi::LUA_TNUMBER => write_number(state, index, out, false),
-            ffi::LUA_TSTRING => write_string(string_at(state, index), out),
-            ffi::LUA_TTABLE => write_table(state, index, out, depth + 1)?,
-            ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(state, index).is_null() => out.extend_from_slice(b"null"),
+        match ffi::lua_type(state, top) {
+            ffi::LUA_TNIL => append(out, b"null"),
+            ffi::LUA_TBOOLEAN => append(out, if ffi::lua_toboolean(state, top) != 0 { b"true" } else { b"false" }),
+            ffi::LUA_TNUMBER => write_number(state, top, out, false),
+            ffi::LUA_TSTRING => write_string(string_at(state, top), out),
+            ffi::LUA_TTABLE => write_table(state, top, out, depth + 1)?,
+            ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(state, top).is_null() => append(out, b"null"),
             kind => return Err(format!("a {} cannot be sent as JSON", type_name(state, kind))),
         }
     }
@@ -57,26 +67,26 @@ unsafe fn write_number(state: *mut ffi::lua_State, index: c_int, out: &mut Vec<u
     unsafe {
         let quote = if quoted { "\"" } else { "" };
         if ffi::lua_isinteger(state, index) != 0 {
-            out.extend_from_slice(quote.as_bytes());
+            append(out, quote.as_bytes());
             write_integer(ffi::lua_tointegerx(state, index, std::ptr::null_mut()), out);
-            out.extend_from_slice(quote.as_bytes());
+            append(out, quote.as_bytes());
         } else {
             let n = ffi::lua_tonumberx(state, index, std::ptr::null_mut());
             if n.is_finite() {
                 let _ = write!(out, "{quote}{n}{quote}");
             } else {
-                out.extend_from_slice(if quoted { b"\"null\"" } else { b"null" });
+                append(out, if quoted { b"\"null\"" } else { b"null" });
             }
         }
     }
 }
 
-unsafe fn write_table(state: *mut ffi::lua_State, index: c_int, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
+/// Writes the table at `table`, the top of the stack.
+unsafe fn write_table(state: *mut ffi::lua_State, table: c_int, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
     unsafe {
         if depth > MAX_DEPTH || ffi::lua_checkstack(state, 3) == 0 {
             return Err("tables nest too deeply (does a table contain itself?)".into());
         }
-        let table = ffi::lua_absindex(state, index);
         let len = ffi::lua_rawlen(state, table);
         if len > 0 {
             out.push(b'[');
@@ -85,13 +95,14 @@ unsafe fn write_table(state: *mut ffi::lua_State, index: c_int, out: &mut Vec<u8
                     out.push(b',');
                 }
                 ffi::lua_rawgeti(state, table, i as ffi::lua_Integer);
-                write_value(state, ffi::lua_gettop(state), out, depth)?;
-                ffi::lua_pop(state, 1);
+                write_value(state, table + 1, out, depth)?;
+                ffi::lua_settop(state, table);
             }
             out.push(b']');
             return Ok(());
         }
         out.push(b'{');
+        let (key, value) = (table + 1, table + 2);
         let mut first = true;
         ffi::lua_pushnil(state);
         while ffi::lua_next(state, table) != 0 {
@@ -99,15 +110,14 @@ unsafe fn write_table(state: *mut ffi::lua_State, index: c_int, out: &mut Vec<u8
                 out.push(b',');
             }
             first = false;
-            let key = ffi::lua_gettop(state) - 1;
             match ffi::lua_type(state, key) {
                 ffi::LUA_TSTRING => write_string(string_at(state, key), out),
                 ffi::LUA_TNUMBER => write_number(state, key, out, true),
                 kind => return Err(format!("a {} key cannot be sent as JSON", type_name(state, kind))),
             }
             out.push(b':');
-            write_value(state, key + 1, out, depth)?;
-            ffi::lua_pop(state, 1);
+            write_value(state, value, out, depth)?;
+            ffi::lua_settop(state, key);
         }
         out.push(b'}');
     }
@@ -128,12 +138,32 @@ unsafe fn type_name(state: *mut ffi::lua_State, kind: c_int) -> String {
     unsafe { std::ffi::CStr::from_ptr(ffi::lua_typename(state, kind)).to_string_lossy().into_owned() }
 }
 
-/// A JSON string; bytes that are not UTF-8 become U+FFFD. Everything JSON escapes is
-/// ASCII, so valid UTF-8 can be copied in runs between escapes.
+/// A JSON string; bytes that are not UTF-8 become U+FFFD.
 fn write_string(bytes: &[u8], out: &mut Vec<u8>) {
-    let text = String::from_utf8_lossy(bytes);
-    let bytes = text.as_bytes();
     out.push(b'"');
+    if bytes.iter().all(|&b| PLAIN[b as usize]) {
+        append(out, bytes);
+    } else {
+        write_escaped(&String::from_utf8_lossy(bytes), out);
+    }
+    out.push(b'"');
+}
+
+/// Bytes that stand for themselves in a JSON string and are UTF-8 on their own: most
+/// strings are only these, and are copied as they are.
+static PLAIN: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut b = 0x20;
+    while b < 0x80 {
+        plain[b] = b != b'"' as usize && b != b'\\' as usize;
+        b += 1;
+    }
+    plain
+};
+
+/// Everything JSON escapes is ASCII, so UTF-8 text is copied in runs between escapes.
+fn write_escaped(text: &str, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
     let mut run = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escaped: &[u8] = match b {
@@ -154,7 +184,44 @@ fn write_string(bytes: &[u8], out: &mut Vec<u8>) {
         run = i + 1;
     }
     out.extend_from_slice(&bytes[run..]);
-    out.push(b'"');
+}
+
+/// `out.extend_from_slice(bytes)`, with short slices copied as one or two machine words:
+/// in the sandbox a variable-length copy is a `memory.copy`, which is a call out to the
+/// runtime and dearer than the copy itself when the slice is a JSON key.
+fn append(out: &mut Vec<u8>, bytes: &[u8]) {
+    let n = bytes.len();
+    if n > 16 {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    out.reserve(16);
+    let len = out.len();
+    // SAFETY: `reserve` made room for 16 more bytes at `len`; every read is inside
+    // `bytes` (the two words overlap when n < 16) and every write inside that room.
+    unsafe {
+        let (src, dst) = (bytes.as_ptr(), out.as_mut_ptr().add(len));
+        use std::ptr::{read_unaligned as read, write_unaligned as write};
+        match n {
+            8..=16 => {
+                let (head, tail) = (read(src.cast::<u64>()), read(src.add(n - 8).cast::<u64>()));
+                write(dst.cast::<u64>(), head);
+                write(dst.add(n - 8).cast::<u64>(), tail);
+            }
+            4..=7 => {
+                let (head, tail) = (read(src.cast::<u32>()), read(src.add(n - 4).cast::<u32>()));
+                write(dst.cast::<u32>(), head);
+                write(dst.add(n - 4).cast::<u32>(), tail);
+            }
+            1..=3 => {
+                *dst = *src;
+                *dst.add(n / 2) = *src.add(n / 2);
+                *dst.add(n - 1) = *src.add(n - 1);
+            }
+            _ => {}
+        }
+        out.set_len(len + n);
+    }
 }
 
 /// Decimal digits of an integer, without going through `fmt`.
@@ -173,6 +240,6 @@ fn write_integer(n: i64, out: &mut Vec<u8>) {
     if n < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(&digits[at..]);
+    append(out, &digits[at..]);
 }
 

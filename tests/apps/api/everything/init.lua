@@ -60,6 +60,16 @@ server:get("/serde", function()
              nested = serde.json.encode({ a = { b = { {}, { c = true } } } }),
              refused = tostring(select(2, pcall(serde.json.encode, { f = print }))) }
 end)
+-- Each character JSON escapes (and some it does not) at every offset of a long string.
+server:get("/json-strings", function()
+    local strings = {}
+    for _, special in ipairs({ '"', "\\", "\n", "\r", "\t", "\1", "\31", "\127", "\u{e9}", "\255" }) do
+        for at = 0, 17 do
+            strings[#strings + 1] = string.rep("a", at) .. special .. string.rep("b", 17 - at)
+        end
+    end
+    return strings
+end)
 server:get("/crypto", function()
     return {
         sha2_256 = crypto.hash("sha2_256", "abc"),
