@@ -5,7 +5,7 @@
 //! returned, so the host and the guest agree on them without sending functions across.
 
 use mlua::state::{GcGenParams, GcMode};
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use crate::errors::{self, plain};
 use crate::exports::astra::host::app::{
@@ -72,7 +72,7 @@ impl App {
             self.protected(callback.clone(), (request, response))
         });
         incoming.end();
-        let returned = outcome?.into_iter().next().unwrap_or(Value::Nil);
+        let returned = outcome?;
         let state = response_state.take();
         convert::into_response(&self.lua, state, returned)
     }
@@ -101,16 +101,13 @@ impl App {
         self.lua.create_userdata(value).map_err(|e| errors::from_mlua(&e))
     }
 
-    /// Calls `f` under the prelude's error handler.
-    fn protected(&self, f: Function, args: impl mlua::IntoLuaMulti) -> Result<MultiValue, LuaError> {
-        let mut values = self
+    /// Calls `f` under the prelude's error handler; its first result, if any.
+    fn protected(&self, f: Function, args: impl mlua::IntoLuaMulti) -> Result<Value, LuaError> {
+        let (succeeded, value) = self
             .protected_call
-            .call::<MultiValue>((f, args))
+            .call::<(bool, Value)>((f, args))
             .map_err(|e| errors::from_mlua(&e))?;
-        match values.pop_front() {
-            Some(Value::Boolean(true)) => Ok(values),
-            _ => Err(error_value(values.pop_front().unwrap_or(Value::Nil))),
-        }
+        if succeeded { Ok(value) } else { Err(error_value(value)) }
     }
 
     fn into_manifest(mut self, server: &Table) -> Result<(App, Manifest), LuaError> {

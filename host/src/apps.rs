@@ -5,6 +5,7 @@
 //! `astra.toml` lists. Apps load concurrently; one that fails is reported and kept (it
 //! answers 503) without holding up the others.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -125,7 +126,7 @@ impl Registry {
     /// The app for a Host header value (`hello.localhost:8080`).
     pub fn find(&self, host: Option<&str>) -> Option<&Arc<App>> {
         host.map(host_name)
-            .and_then(|name| self.by_host.get(&name))
+            .and_then(|name| self.by_host.get(name.as_ref()))
             .or(self.default_app.as_ref())
     }
 
@@ -165,13 +166,19 @@ impl Registry {
     }
 }
 
-/// `Hello.Localhost:8080` -> `hello.localhost`; `[::1]:80` -> `[::1]`.
-fn host_name(host: &str) -> String {
+/// `Hello.Localhost:8080` -> `hello.localhost`; `[::1]:80` -> `[::1]`. Borrowed when
+/// already lower case, as nearly every client sends it.
+fn host_name(host: &str) -> Cow<'_, str> {
     let without_port = match host.rfind(':') {
         Some(colon) if !host[colon..].contains(']') => &host[..colon],
         _ => host,
     };
-    without_port.trim_end_matches('.').to_ascii_lowercase()
+    let name = without_port.trim_end_matches('.');
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
 fn is_dns_label(name: &str) -> bool {

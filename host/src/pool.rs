@@ -99,11 +99,14 @@ impl Pool {
             rate.take().map_err(AcquireError::RateLimited)?;
         }
         let admission = self.admission.clone().try_acquire_owned().map_err(|_| AcquireError::Busy)?;
-        let wait: Duration = self.limits.request_timeout.0;
-        let instance_permit = tokio::time::timeout(wait, self.instances.clone().acquire_owned())
-            .await
-            .map_err(|_| AcquireError::Timeout)?
-            .map_err(|_| AcquireError::Busy)?;
+        // A free instance is the common case: take it without arming a timer.
+        let instance_permit = match self.instances.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => tokio::time::timeout(self.limits.request_timeout.0, self.instances.clone().acquire_owned())
+                .await
+                .map_err(|_| AcquireError::Timeout)?
+                .map_err(|_| AcquireError::Busy)?,
+        };
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let instance = match idle {
             Some((instance, _)) => instance,

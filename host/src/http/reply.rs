@@ -3,6 +3,8 @@
 //! gets a short plain-text body that names the limit or the kind of failure, never the
 //! app's internals.
 
+use std::fmt;
+
 use axum::body::Body;
 use axum::response::Response;
 use cookie::time::{Duration as CookieDuration, OffsetDateTime};
@@ -21,7 +23,7 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
     response
 }
 
-pub fn from_guest(app: &str, route: &str, guest: GuestResponse) -> Response {
+pub fn from_guest(app: &str, route: &impl fmt::Display, guest: GuestResponse) -> Response {
     let Ok(status) = StatusCode::from_u16(guest.status) else {
         tracing::error!("[{app}] {route}: the app answered with the invalid status {}", guest.status);
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "the app gave an invalid response");
@@ -85,12 +87,12 @@ fn render_cookie(cookie: Cookie) -> String {
     built.encoded().to_string()
 }
 
-pub fn lua_error(app: &str, route: &str, error: &LuaError) -> Response {
+pub fn lua_error(app: &str, route: &impl fmt::Display, error: &LuaError) -> Response {
     log_lua_error(app, route, error);
     plain(StatusCode::INTERNAL_SERVER_ERROR, "the app raised an error while handling this request")
 }
 
-pub fn log_lua_error(app: &str, route: &str, error: &LuaError) {
+pub fn log_lua_error(app: &str, route: &impl fmt::Display, error: &LuaError) {
     let replaced = if error.out_of_memory { "; the instance was replaced" } else { "" };
     tracing::error!("[{app}] {route}: {}{replaced}", error.message);
     if !error.traceback.is_empty() {
@@ -98,19 +100,19 @@ pub fn log_lua_error(app: &str, route: &str, error: &LuaError) {
     }
 }
 
-pub fn fault(app: &str, route: &str, fault: &Fault) -> Response {
+pub fn fault(app: &str, route: &impl fmt::Display, fault: &Fault) -> Response {
     log_fault(app, route, fault);
     let status = if fault.is_limit() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
     plain(status, &fault.to_string())
 }
 
-pub fn log_fault(app: &str, route: &str, fault: &Fault) {
+pub fn log_fault(app: &str, route: &impl fmt::Display, fault: &Fault) {
     tracing::warn!("[{app}] {route}: {fault}; the instance was replaced");
 }
 
 /// A request the app could not take: 429 over its rate, 503 otherwise; both say when to
 /// retry.
-pub fn unavailable(app: &str, route: &str, error: AcquireError) -> Response {
+pub fn unavailable(app: &str, route: &impl fmt::Display, error: AcquireError) -> Response {
     let (status, message, retry_after) = match error {
         AcquireError::RateLimited(wait) => (
             StatusCode::TOO_MANY_REQUESTS,
