@@ -96,10 +96,13 @@ async fn main() {
     rows.push(Row::load("fib(20), astra-host (Lua in wasm)", &mut astra_fib).ratio(ratio, "axum fib"));
 
     eprintln!("astra-bench: hello at half the maximum rate");
-    let mut paced = load(&host, "bench", get.clone(), "/hello", b"");
-    paced.rate = Some(hello_rps / 2.0);
-    let mut half = load::run(&paced).await;
-    rows.push(Row::load(&format!("hello at half max load ({:.0} req/s offered)", hello_rps / 2.0), &mut half));
+    let half_rate = hello_rps / 2.0;
+    for (what, server) in [("astra-host", &host), ("plain axum, same rate", &baseline)] {
+        let mut paced = load(server, "bench", get.clone(), "/hello", b"");
+        paced.rate = Some(half_rate);
+        let mut outcome = load::run(&paced).await;
+        rows.push(Row::load(&format!("hello at half max load ({half_rate:.0} req/s offered), {what}"), &mut outcome));
+    }
 
     eprintln!("astra-bench: WebSocket echo");
     rows.push(websocket_echo(&host, duration).await);

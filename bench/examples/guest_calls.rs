@@ -1,0 +1,31 @@
+//! A fixed number of warm guest calls, for counting instructions where timings are too
+//! noisy to compare two builds:
+//!
+//!     cargo build --release -p astra-bench --example guest_calls
+//!     valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/guest_calls json 2000
+//!
+//! Compare the "Collected" totals of two builds (subtract a run with 0 calls for the
+//! set-up). `hello` calls the string route, `json` the 100-item JSON route.
+
+use astra_bench::warm::{self, WarmApp};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let route = match args.next().as_deref() {
+        Some("hello") => warm::HELLO_ROUTE,
+        Some("json") => warm::JSON_ROUTE,
+        _ => {
+            eprintln!("usage: guest_calls hello|json [CALLS]");
+            std::process::exit(2);
+        }
+    };
+    let calls: u32 = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let app = WarmApp::new();
+    runtime.block_on(async {
+        let mut instance = app.instance().await;
+        for _ in 0..calls {
+            warm::call(&mut instance, route).await;
+        }
+    });
+}

@@ -1,0 +1,77 @@
+//! A sandbox with one small app in a scratch folder, and warm instances of it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use astra_host::api::request::RequestState;
+use astra_host::bindings::StartConfig;
+use astra_host::engine::{PoolSettings, Sandbox};
+use astra_host::instance::{CallLimits, Instance};
+use astra_host::shutdown::ShutdownSignal;
+use astra_host::store::InstanceSpec;
+use astra_host::units::ByteSize;
+
+/// Route 0 returns a string, route 1 the bench app's 100-item table as JSON.
+const APP: &str = r#"
+local s = require("http").server.new()
+local items = {}
+for i = 1, 100 do items[i] = { id = i, name = "item " .. i, done = i % 2 == 0 } end
+s:get("/", function() return "hello" end)
+s:get("/json", function() return items end)
+s:run()
+"#;
+
+pub const HELLO_ROUTE: u32 = 0;
+pub const JSON_ROUTE: u32 = 1;
+
+pub const LIMITS: CallLimits = CallLimits { cpu_time: Duration::from_secs(2), wall_time: Some(Duration::from_secs(30)) };
+
+pub struct WarmApp {
+    pub sandbox: Sandbox,
+    pub spec: InstanceSpec,
+    dir: PathBuf,
+}
+
+impl WarmApp {
+    pub fn new() -> WarmApp {
+        let dir = std::env::temp_dir().join(format!("astra-microbench-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("data")).expect("a scratch folder");
+        std::fs::write(dir.join("init.lua"), APP).expect("the app");
+        let pool = PoolSettings { slots: 4, memory: ByteSize::mib(64) };
+        // The compiled guest is cached where `make bench` keeps it, so that a run does not
+        // start with a Cranelift compile.
+        let cache = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache");
+        let sandbox = Sandbox::new(Some(&cache), Some(pool)).expect("the engine");
+        let spec = InstanceSpec {
+            app: Arc::from("bench"),
+            app_dir: dir.clone(),
+            data_dir: dir.join("data"),
+            env: Vec::new(),
+            memory: ByteSize::mib(64),
+            shutdown: Arc::new(ShutdownSignal::default()),
+        };
+        WarmApp { sandbox, spec, dir }
+    }
+
+    /// A new instance that has run the app's entry script.
+    pub async fn instance(&self) -> Instance {
+        let mut instance = Instance::new(&self.sandbox, &self.spec).await.expect("instantiates");
+        let config = StartConfig { entry: "init.lua".into(), lua_memory_limit: 58 << 20 };
+        instance.start(config, LIMITS).await.expect("starts");
+        instance
+    }
+}
+
+impl Drop for WarmApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One call of `route` with an empty GET request.
+pub async fn call(instance: &mut Instance, route: u32) {
+    let (parts, body) = http::Request::new(axum::body::Body::empty()).into_parts();
+    let request = RequestState::new(parts, body, Vec::new(), [127, 0, 0, 1].into(), 1024);
+    instance.handle(route, request, LIMITS).await.expect("answers");
+}
