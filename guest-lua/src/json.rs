@@ -140,30 +140,56 @@ unsafe fn type_name(state: *mut ffi::lua_State, kind: c_int) -> String {
 
 /// A JSON string; bytes that are not UTF-8 become U+FFFD.
 fn write_string(bytes: &[u8], out: &mut Vec<u8>) {
-    out.push(b'"');
-    if bytes.iter().all(|&b| PLAIN[b as usize]) {
+    if is_plain(bytes) {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
         append(out, bytes);
+        out.push(b'"');
     } else {
         write_escaped(&String::from_utf8_lossy(bytes), out);
     }
-    out.push(b'"');
 }
 
-/// Bytes that stand for themselves in a JSON string and are UTF-8 on their own: most
-/// strings are only these, and are copied as they are.
-static PLAIN: [bool; 256] = {
-    let mut plain = [false; 256];
-    let mut b = 0x20;
-    while b < 0x80 {
-        plain[b] = b != b'"' as usize && b != b'\\' as usize;
-        b += 1;
+/// Whether every byte is printable ASCII other than `"` and `\\`, so the string is copied
+/// as it is (most are). Checked eight bytes at a time; a string shorter than that is read
+/// as overlapping pieces, so that no string takes a loop.
+fn is_plain(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    let word = |at: usize| bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_le_bytes);
+    let half = |at: usize| bytes.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map(u32::from_le_bytes);
+    match n {
+        0 => true,
+        1..=3 => plain_word(u64::from_le_bytes([bytes[0], bytes[n / 2], bytes[n - 1], b'a', b'a', b'a', b'a', b'a'])),
+        4..=7 => match (half(0), half(n - 4)) {
+            (Some(head), Some(tail)) => plain_word(u64::from(head) | u64::from(tail) << 32),
+            _ => false,
+        },
+        _ => {
+            word(n - 8).is_some_and(plain_word)
+                && bytes.chunks_exact(8).all(|chunk| chunk.try_into().is_ok_and(|w| plain_word(u64::from_le_bytes(w))))
+        }
     }
-    plain
-};
+}
 
-/// Everything JSON escapes is ASCII, so UTF-8 text is copied in runs between escapes.
+/// No byte of the word is a control character, `"`, `\\` or above 0x7f (the classic
+/// "has a byte less than n" and "has a zero byte" bit tricks, exact once every byte is
+/// known to be below 0x80).
+fn plain_word(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    let control = word.wrapping_sub(ONES * 0x20);
+    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+    (word | control | quote | backslash) & HIGHS == 0
+}
+
+/// The quoted string, escaped: everything JSON escapes is ASCII, so the UTF-8 text is
+/// copied in runs between escapes.
+#[cold]
 fn write_escaped(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
+    out.push(b'"');
     let mut run = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escaped: &[u8] = match b {
@@ -184,11 +210,13 @@ fn write_escaped(text: &str, out: &mut Vec<u8>) {
         run = i + 1;
     }
     out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
 }
 
 /// `out.extend_from_slice(bytes)`, with short slices copied as one or two machine words:
 /// in the sandbox a variable-length copy is a `memory.copy`, which is a call out to the
 /// runtime and dearer than the copy itself when the slice is a JSON key.
+#[inline(always)]
 fn append(out: &mut Vec<u8>, bytes: &[u8]) {
     let n = bytes.len();
     if n > 16 {

@@ -60,12 +60,15 @@ server:get("/serde", function()
              nested = serde.json.encode({ a = { b = { {}, { c = true } } } }),
              refused = tostring(select(2, pcall(serde.json.encode, { f = print }))) }
 end)
--- Each character JSON escapes (and some it does not) at every offset of a long string.
+-- Each character JSON escapes (and some it does not) at every offset of strings of
+-- 1 to 18 characters.
 server:get("/json-strings", function()
     local strings = {}
     for _, special in ipairs({ '"', "\\", "\n", "\r", "\t", "\1", "\31", "\127", "\u{e9}", "\255" }) do
-        for at = 0, 17 do
-            strings[#strings + 1] = string.rep("a", at) .. special .. string.rep("b", 17 - at)
+        for length = 1, 18 do
+            for at = 0, length - 1 do
+                strings[#strings + 1] = string.rep("a", at) .. special .. string.rep("b", length - 1 - at)
+            end
         end
     end
     return strings
