@@ -78,11 +78,14 @@ async fn an_app_cannot_raise_its_memory_above_the_host_limit() {
 async fn the_compiled_guest_is_cached_on_disk() {
     let cache = scratch_dir("cache");
     let cache_arg = cache.display().to_string();
+    let other_build = cache.join("guest-0123456789abcdef.cwasm");
+    std::fs::write(&other_build, b"compiled by an older astra-host").unwrap();
     let first = Host::serve(&apps("hosting"), &["--cache-dir", &cache_arg]);
     assert!(first.log().contains("compiling the Lua guest"), "{}", first.log());
     drop(first);
     let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
-    assert_eq!(files.len(), 1, "one compiled guest in the cache");
+    assert_eq!(files.len(), 1, "one compiled guest in the cache, the other build's removed");
+    assert!(!other_build.exists());
     let second = Host::serve(&apps("hosting"), &["--cache-dir", &cache_arg]);
     assert!(!second.log().contains("compiling the Lua guest"), "{}", second.log());
     assert_eq!(text(second.get("shop", "/").await).await, "shop");

@@ -142,10 +142,25 @@ fn load_component(engine: &Engine, cache_dir: Option<&Path>) -> Result<Component
         }
     }
     let component = compile(engine)?;
-    if let Err(error) = write_atomically(&path, &component.serialize()?) {
-        tracing::warn!("cannot cache the compiled guest at {}: {error}", path.display());
+    match write_atomically(&path, &component.serialize()?) {
+        Ok(()) => remove_other_builds(&path),
+        Err(error) => tracing::warn!("cannot cache the compiled guest at {}: {error}", path.display()),
     }
     Ok(component)
+}
+
+/// Every build of astra-host (or engine setting) compiles to a file of its own, a few MiB
+/// each; without this the cache folder would grow with every upgrade.
+fn remove_other_builds(current: &Path) {
+    let (Some(dir), Some(current_name)) = (current.parent(), current.file_name()) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let compiled_guest = name.to_str().is_some_and(|n| n.starts_with("guest-") && n.ends_with(".cwasm"));
+        if compiled_guest && name != current_name && std::fs::remove_file(entry.path()).is_ok() {
+            tracing::debug!("removed {}, compiled by another build", entry.path().display());
+        }
+    }
 }
 
 fn compile(engine: &Engine) -> Result<Component> {
