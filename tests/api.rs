@@ -231,6 +231,15 @@ async fn datetime_serde_and_crypto_modules() {
     assert_eq!(serde["nested"], r#"{"a":{"b":[{},{"c":true}]}}"#);
     assert!(serde["refused"].as_str().unwrap().contains("a function cannot be sent as JSON"), "{serde}");
 
+    let mut decoded = json_of(host.get("everything", "/json-decode").await).await;
+    let invalid = decoded["invalid"].take();
+    assert!(invalid.as_str().unwrap().contains("the text is not valid JSON"), "{invalid}");
+    assert_eq!(
+        decoded,
+        json!({ "i": i64::MIN, "j": i64::MAX, "big_type": "float", "f": 2.5, "e_type": "float", "s": "é\n",
+                "n_is_nil": true, "a1": 1, "inner": 2, "a2len": 2, "o": "v", "invalid": null })
+    );
+
     let strings = json_of(host.get("everything", "/json-strings").await).await;
     let expected: Vec<String> = ["\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1f}", "\u{7f}", "é", "\u{fffd}"]
         .iter()

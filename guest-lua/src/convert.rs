@@ -1,7 +1,7 @@
 //! Conversions between Lua values and what crosses the boundary: route return values into
-//! response bodies, JSON into tables, path parameters into numbers.
+//! response bodies, path parameters into numbers.
 
-use mlua::{Lua, LuaSerdeExt, Table, Value};
+use mlua::{Lua, Table, Value};
 
 use crate::errors::plain;
 use crate::exports::astra::host::app::{LuaError, Response};
@@ -60,13 +60,6 @@ pub fn byte_list(table: &Table) -> Option<Vec<u8>> {
             _ => None,
         })
         .collect()
-}
-
-/// `what` names the input in the error: "the body", "the text".
-pub fn json_to_lua(lua: &Lua, bytes: &[u8], what: &str) -> mlua::Result<Value> {
-    let json: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| mlua::Error::runtime(format!("{what} is not valid JSON: {e}")))?;
-    lua.to_value_with(&json, mlua::serde::SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false))
 }
 
 /// Path parameters that read as numbers become numbers, as in Astra.

@@ -1,12 +1,16 @@
-//! Lua values to JSON text, for route return values and `serde.json.encode`.
+//! JSON between Lua values and text: route return values, `request:body():json()` and
+//! `serde.json`.
 //!
-//! The table is walked with Lua's C API inside one protected call, rather than value by
-//! value through mlua's handles: for a 100-item table that was most of a JSON route's
-//! cost. Only calls that cannot raise a Lua error are used (`lua_next` on keys it produced
-//! itself, `lua_rawgeti`, `lua_tolstring` on strings only), so no error can unwind
-//! through the Rust frames. The mapping is mlua's: a table with a sequence part is an
+//! Both directions use Lua's C API inside one protected call, rather than value by value
+//! through mlua's handles, each of which is a protected call of its own: for a 100-item
+//! table that was most of a JSON route's cost. Encoding uses only calls that cannot raise
+//! a Lua error (`lua_next` on keys it produced itself, `lua_rawgeti`, `lua_tolstring` on
+//! strings only). Decoding parses with serde_json first, then only pushes values; the one
+//! error that can then be raised, out of memory, unwinds to the protected call through
+//! frames that own nothing. The mapping is mlua's: a table with a sequence part is an
 //! array (its other keys are ignored), any other table an object, an empty table `{}`;
-//! NaN and infinities are null; functions, threads and userdata are errors.
+//! NaN and infinities are null; functions, threads and userdata are errors; `null` reads
+//! back as nil.
 
 use std::cell::Cell;
 use std::ffi::c_int;
@@ -43,6 +47,64 @@ pub fn encode(lua: &Lua, value: Value) -> Result<Vec<u8>, String> {
             LAST_LENGTH.set(out.len().clamp(64, 1 << 20));
             Ok(out)
         }
+    }
+}
+
+/// `what` names the input in the error: "the body", "the text".
+pub fn decode(lua: &Lua, bytes: &[u8], what: &str) -> mlua::Result<Value> {
+    let json: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| mlua::Error::runtime(format!("{what} is not valid JSON: {e}")))?;
+    let mut too_deep = false;
+    // SAFETY: see the module note: the closure only pushes, on stack slots it checked for.
+    let value = unsafe {
+        lua.exec_raw::<Value>((), |state| {
+            // serde_json nests at most 128 levels; each takes a table, a key and a value.
+            if ffi::lua_checkstack(state, 3 * 130) == 0 {
+                too_deep = true;
+                return;
+            }
+            push_json(state, &json);
+        })
+    }?;
+    if too_deep {
+        return Err(mlua::Error::runtime(format!("{what} nests too deeply to read")));
+    }
+    Ok(value)
+}
+
+unsafe fn push_json(state: *mut ffi::lua_State, value: &serde_json::Value) {
+    use serde_json::Value as Json;
+    unsafe {
+        match value {
+            Json::Null => ffi::lua_pushnil(state),
+            Json::Bool(b) => ffi::lua_pushboolean(state, c_int::from(*b)),
+            Json::Number(n) => match n.as_i64() {
+                Some(n) => ffi::lua_pushinteger(state, n),
+                None => ffi::lua_pushnumber(state, n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Json::String(s) => push_bytes(state, s.as_bytes()),
+            Json::Array(items) => {
+                ffi::lua_createtable(state, c_int::try_from(items.len()).unwrap_or(0), 0);
+                for (i, item) in items.iter().enumerate() {
+                    push_json(state, item);
+                    ffi::lua_rawseti(state, -2, i as ffi::lua_Integer + 1);
+                }
+            }
+            Json::Object(fields) => {
+                ffi::lua_createtable(state, 0, c_int::try_from(fields.len()).unwrap_or(0));
+                for (key, field) in fields {
+                    push_bytes(state, key.as_bytes());
+                    push_json(state, field);
+                    ffi::lua_rawset(state, -3);
+                }
+            }
+        }
+    }
+}
+
+unsafe fn push_bytes(state: *mut ffi::lua_State, bytes: &[u8]) {
+    unsafe {
+        ffi::lua_pushlstring(state, bytes.as_ptr().cast(), bytes.len());
     }
 }
 

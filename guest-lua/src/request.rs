@@ -107,7 +107,7 @@ pub struct LuaBody(Rc<[u8]>);
 impl UserData for LuaBody {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_method("text", |lua, this, ()| lua.create_string(&*this.0));
-        methods.add_method("json", |lua, this, ()| convert::json_to_lua(lua, &this.0, "the body"));
+        methods.add_method("json", |lua, this, ()| crate::json::decode(lua, &this.0, "the body"));
         methods.add_method("bytes", |lua, this, ()| lua.create_sequence_from(this.0.iter().copied()));
     }
 }

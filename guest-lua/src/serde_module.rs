@@ -2,22 +2,22 @@
 
 use mlua::{Lua, Table, Value};
 
-use crate::convert;
+use crate::json;
 
 pub fn module(lua: &Lua) -> mlua::Result<Table> {
-    let json = lua.create_table()?;
-    json.set(
+    let json_functions = lua.create_table()?;
+    json_functions.set(
         "encode",
         lua.create_function(|lua, value: Value| {
-            let json = crate::json::encode(lua, value).map_err(|e| mlua::Error::runtime(format!("cannot encode as JSON: {e}")))?;
-            lua.create_string(json)
+            let text = json::encode(lua, value).map_err(|e| mlua::Error::runtime(format!("cannot encode as JSON: {e}")))?;
+            lua.create_string(text)
         })?,
     )?;
-    json.set(
+    json_functions.set(
         "decode",
-        lua.create_function(|lua, text: mlua::LuaString| convert::json_to_lua(lua, &text.as_bytes(), "the text"))?,
+        lua.create_function(|lua, text: mlua::LuaString| json::decode(lua, &text.as_bytes(), "the text"))?,
     )?;
     let module = lua.create_table()?;
-    module.set("json", json)?;
+    module.set("json", json_functions)?;
     Ok(module)
 }

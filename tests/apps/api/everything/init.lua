@@ -60,6 +60,13 @@ server:get("/serde", function()
              nested = serde.json.encode({ a = { b = { {}, { c = true } } } }),
              refused = tostring(select(2, pcall(serde.json.encode, { f = print }))) }
 end)
+server:get("/json-decode", function()
+    local d = serde.json.decode('{"i":-9223372036854775808,"j":9223372036854775807,"big":18446744073709551615,'
+        .. '"f":2.5,"e":1e3,"s":"\\u00e9\\n","n":null,"a":[1,[2,[]],{}],"o":{"k":"v"}}')
+    return { i = d.i, j = d.j, big_type = math.type(d.big), f = d.f, e_type = math.type(d.e), s = d.s,
+             n_is_nil = d.n == nil, a1 = d.a[1], inner = d.a[2][1], a2len = #d.a[2], o = d.o.k,
+             invalid = tostring(select(2, pcall(serde.json.decode, "{oops"))) }
+end)
 -- Each character JSON escapes (and some it does not) at every offset of strings of
 -- 1 to 18 characters.
 server:get("/json-strings", function()
