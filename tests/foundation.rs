@@ -111,10 +111,8 @@ async fn request_bodies() {
     assert_eq!(text(response).await, "0123456789abcdef");
     let response = client.post(host.url("api", "/small")).body("0123456789abcdefg").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let chunked = format!(
-        "POST /small HTTP/1.1\r\nHost: api.localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
-         a\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n"
-    );
+    let chunked = "POST /small HTTP/1.1\r\nHost: api.localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+         a\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n";
     let answer = raw_request(host.addr, chunked.as_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }

@@ -8,7 +8,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 fn sandbox(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let app = WarmApp::new();
+    let app = WarmApp::start();
 
     c.bench_function("instantiate and run the entry script", |b| {
         b.iter_custom(|iterations| {

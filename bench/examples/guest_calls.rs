@@ -5,7 +5,9 @@
 //!     valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/guest_calls json 2000
 //!
 //! Compare the "Collected" totals of two builds (subtract a run with 0 calls for the
-//! set-up). `hello` calls the string route, `json` the 100-item JSON route.
+//! set-up). `hello` calls the string route, `json` the 100-item JSON route. Valgrind
+//! reports other CPU features than the machine, so the first run under it compiles the
+//! guest afresh (a minute or more); do one short run before the ones you compare.
 
 use astra_bench::warm::{self, WarmApp};
 
@@ -21,7 +23,7 @@ fn main() {
     };
     let calls: u32 = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    let app = WarmApp::new();
+    let app = WarmApp::start();
     runtime.block_on(async {
         let mut instance = app.instance().await;
         for _ in 0..calls {

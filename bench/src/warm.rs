@@ -34,7 +34,7 @@ pub struct WarmApp {
 }
 
 impl WarmApp {
-    pub fn new() -> WarmApp {
+    pub fn start() -> WarmApp {
         let dir = std::env::temp_dir().join(format!("astra-microbench-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("data")).expect("a scratch folder");
         std::fs::write(dir.join("init.lua"), APP).expect("the app");

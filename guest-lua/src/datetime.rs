@@ -11,11 +11,15 @@ use mlua::{Lua, Table, UserData, UserDataMethods, Value};
 
 pub struct LuaDateTime(RefCell<DateTime<Utc>>);
 
+/// `datetime.new(year, month, day, hour, minute, second, millisecond)`, or a string, or
+/// nothing for now.
+type NewArgs = (Value, Option<u32>, Option<u32>, Option<u32>, Option<u32>, Option<u32>, Option<u32>);
+
 pub fn module(lua: &Lua) -> mlua::Result<Table> {
     let module = lua.create_table()?;
     module.set(
         "new",
-        lua.create_function(|_, args: (Value, Option<u32>, Option<u32>, Option<u32>, Option<u32>, Option<u32>, Option<u32>)| {
+        lua.create_function(|_, args: NewArgs| {
             let (first, month, day, hour, minute, second, milli) = args;
             let moment = match first {
                 Value::Nil => now(),

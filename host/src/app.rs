@@ -32,6 +32,8 @@ pub struct App {
     pub shutdown: Arc<ShutdownSignal>,
 }
 
+// One per app, behind an Arc: the size of `Ready` costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 pub enum AppState {
     Ready(Ready),
     Failed(String),

@@ -80,7 +80,7 @@ impl Registry {
         let default_app = match &options.default_app {
             Some(name) => Some(
                 apps.iter()
-                    .find(|app| &*app.name == name.to_ascii_lowercase())
+                    .find(|app| app.name.eq_ignore_ascii_case(name))
                     .cloned()
                     .ok_or_else(|| format!("--default-app {name}: there is no app folder of that name"))?,
             ),
