@@ -359,6 +359,14 @@ async fn pings_reach_the_handler_and_every_close_form_works() {
     let _welcome = socket.next().await;
     socket.send(Message::text("close bare")).await.unwrap();
     assert_eq!(socket.next().await.unwrap().unwrap(), Message::Close(None));
+
+    // A handler's error closes the socket and is logged under the route.
+    let mut socket = connect(&host, "everything", "/ws").await;
+    let _welcome = socket.next().await;
+    socket.send(Message::text("raise")).await.unwrap();
+    assert!(!matches!(socket.next().await, Some(Ok(Message::Text(_)))));
+    let logged = "[everything] WEBSOCKET /ws: init.lua:104: raised on purpose";
+    assert!(host.log_contains(logged).await, "{}", host.log());
 }
 
 #[tokio::test]

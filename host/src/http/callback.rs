@@ -1,15 +1,15 @@
 //! Routes served by a Lua callback: borrow an instance, call the guest, answer.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{Method, Request, StatusCode, Uri, header};
+use http::{Request, StatusCode, header};
 
-use super::{encoding, reply};
+use super::encoding;
+use super::reply::{self, RequestLabel};
 use crate::api::request::RequestState;
 use crate::app::{App, Ready};
 use crate::instance::CallError;
@@ -36,7 +36,7 @@ pub async fn serve(
         Err(refusal) => return refusal,
     };
     let (parts, body) = request.into_parts();
-    let label = RequestLabel { method: parts.method.clone(), uri: parts.uri.clone() };
+    let label = RequestLabel::request(&parts);
     let state = RequestState::new(parts, body, params, client.ip(), body_limit);
     let body_too_large = state.body_too_large.clone();
 
@@ -62,18 +62,6 @@ pub async fn serve(
             reply::lua_error(&app.name, &label, &error)
         }
         Err(CallError::Fault(fault)) => reply::fault(&app.name, &label, &fault),
-    }
-}
-
-/// "GET /users/42" in log lines; formatted only when a line is written.
-struct RequestLabel {
-    method: Method,
-    uri: Uri,
-}
-
-impl fmt::Display for RequestLabel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.uri.path())
     }
 }
 

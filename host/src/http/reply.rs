@@ -8,11 +8,39 @@ use std::fmt;
 use axum::body::Body;
 use axum::response::Response;
 use cookie::time::{Duration as CookieDuration, OffsetDateTime};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use http::request::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 
 use crate::bindings::{Cookie, CookieChange, LuaError, Response as GuestResponse};
 use crate::instance::Fault;
 use crate::pool::AcquireError;
+
+/// "GET /users/42", or "WEBSOCKET /chat", in log lines; formatted only when a line is
+/// written, so a request that succeeds never builds it.
+pub struct RequestLabel {
+    /// None for a WebSocket.
+    method: Option<Method>,
+    uri: Uri,
+}
+
+impl RequestLabel {
+    pub fn request(parts: &Parts) -> RequestLabel {
+        RequestLabel { method: Some(parts.method.clone()), uri: parts.uri.clone() }
+    }
+
+    pub fn websocket(parts: &Parts) -> RequestLabel {
+        RequestLabel { method: None, uri: parts.uri.clone() }
+    }
+}
+
+impl fmt::Display for RequestLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.method {
+            Some(method) => write!(f, "{method} {}", self.uri.path()),
+            None => write!(f, "WEBSOCKET {}", self.uri.path()),
+        }
+    }
+}
 
 pub fn plain(status: StatusCode, message: &str) -> Response {
     let mut response = Response::new(Body::from(format!("{message}\n")));
@@ -23,7 +51,7 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
     response
 }
 
-pub fn from_guest(app: &str, route: &impl fmt::Display, guest: GuestResponse) -> Response {
+pub fn from_guest(app: &str, route: &RequestLabel, guest: GuestResponse) -> Response {
     let Ok(status) = StatusCode::from_u16(guest.status) else {
         tracing::error!("[{app}] {route}: the app answered with the invalid status {}", guest.status);
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "the app gave an invalid response");
@@ -87,12 +115,12 @@ fn render_cookie(cookie: Cookie) -> String {
     built.encoded().to_string()
 }
 
-pub fn lua_error(app: &str, route: &impl fmt::Display, error: &LuaError) -> Response {
+pub fn lua_error(app: &str, route: &RequestLabel, error: &LuaError) -> Response {
     log_lua_error(app, route, error);
     plain(StatusCode::INTERNAL_SERVER_ERROR, "the app raised an error while handling this request")
 }
 
-pub fn log_lua_error(app: &str, route: &impl fmt::Display, error: &LuaError) {
+pub fn log_lua_error(app: &str, route: &RequestLabel, error: &LuaError) {
     let replaced = if error.out_of_memory { "; the instance was replaced" } else { "" };
     tracing::error!("[{app}] {route}: {}{replaced}", error.message);
     if !error.traceback.is_empty() {
@@ -100,19 +128,19 @@ pub fn log_lua_error(app: &str, route: &impl fmt::Display, error: &LuaError) {
     }
 }
 
-pub fn fault(app: &str, route: &impl fmt::Display, fault: &Fault) -> Response {
+pub fn fault(app: &str, route: &RequestLabel, fault: &Fault) -> Response {
     log_fault(app, route, fault);
     let status = if fault.is_limit() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
     plain(status, &fault.to_string())
 }
 
-pub fn log_fault(app: &str, route: &impl fmt::Display, fault: &Fault) {
+pub fn log_fault(app: &str, route: &RequestLabel, fault: &Fault) {
     tracing::warn!("[{app}] {route}: {fault}; the instance was replaced");
 }
 
 /// A request the app could not take: 429 over its rate, 503 otherwise; both say when to
 /// retry.
-pub fn unavailable(app: &str, route: &impl fmt::Display, error: AcquireError) -> Response {
+pub fn unavailable(app: &str, route: &RequestLabel, error: AcquireError) -> Response {
     let (status, message, retry_after) = match error {
         AcquireError::RateLimited(wait) => (
             StatusCode::TOO_MANY_REQUESTS,

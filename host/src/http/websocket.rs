@@ -13,7 +13,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Request, header};
 
-use super::reply;
+use super::reply::{self, RequestLabel};
 use crate::api::request::RequestState;
 use crate::api::websocket::SocketState;
 use crate::app::{App, Ready};
@@ -44,7 +44,7 @@ pub async fn serve(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let label = format!("WEBSOCKET {}", parts.uri.path());
+    let label = RequestLabel::websocket(&parts);
     let pool = ready.pool.clone();
     let mut lease = match pool.acquire().await {
         Ok(lease) => lease,

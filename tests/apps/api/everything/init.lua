@@ -101,6 +101,7 @@ server:websocket("/ws", function(socket, request)
         if message == nil then break end
         if message.type == "text" and message.value == "close with a code" then socket:send_close(1001) break
         elseif message.type == "text" and message.value == "close bare" then socket:send_close() break
+        elseif message.type == "text" and message.value == "raise" then error("raised on purpose")
         elseif message.type == "text" then socket:send("text", "echo " .. message.value)
         elseif message.type == "ping" then socket:send_text("got a ping: " .. message.value)
         elseif message.type == "bytes" then socket:send("bytes", message.value)
