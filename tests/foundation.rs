@@ -59,6 +59,10 @@ async fn request_accessors() {
     assert_eq!(headers["host"], format!("api.localhost:{}", host.addr.port()));
 
     assert_eq!(text(host.get("api", "/uri?a=1").await).await, "/uri?a=1");
+
+    let response = host.get("api", "/varargs?b=2").await;
+    assert_eq!(response.headers()["x-arguments"], "2");
+    assert_eq!(text(response).await, "/varargs?b=2");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 //! returned, so the host and the guest agree on them without sending functions across.
 
 use mlua::state::{GcGenParams, GcMode};
-use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, ffi};
 
 use crate::errors::{self, plain};
 use crate::exports::astra::host::app::{
@@ -20,7 +20,34 @@ pub struct App {
     /// `xpcall` with the prelude's error handler: see `errors`.
     protected_call: Function,
     /// Per route id: the Lua function to call, if the route has one.
-    callbacks: Vec<Option<Function>>,
+    callbacks: Vec<Option<Callback>>,
+}
+
+/// A route's Lua function, and how many of its arguments it can see.
+struct Callback {
+    function: Function,
+    /// A Lua function without `...` cannot reach arguments past its parameters, so
+    /// `function() return "hi" end` gets no request or response built for it (building
+    /// the two is most of what a small route costs). 2 for varargs and C functions.
+    visible_arguments: u8,
+}
+
+impl Callback {
+    fn new(lua: &Lua, function: Function) -> Result<Callback, LuaError> {
+        let mut visible_arguments = 2;
+        // SAFETY: `lua_getinfo` with '>' pops the function exec_raw pushed, and 'u' only
+        // reads its prototype; neither raises an error.
+        unsafe {
+            lua.exec_raw::<()>(&function, |state| {
+                let mut info: ffi::lua_Debug = std::mem::zeroed();
+                if ffi::lua_getinfo(state, c">u".as_ptr(), &mut info) != 0 && info.isvararg == 0 {
+                    visible_arguments = info.nparams.min(2);
+                }
+            })
+        }
+        .map_err(|e| errors::from_mlua(&e))?;
+        Ok(Callback { function, visible_arguments })
+    }
 }
 
 impl App {
@@ -67,10 +94,17 @@ impl App {
         let incoming = Scoped::new(incoming);
         let response = response::LuaResponse::default();
         let response_state = response.state();
-        let outcome = self.create_userdata(request::LuaRequest::new(&incoming)).and_then(|request| {
-            let response = self.create_userdata(response)?;
-            self.protected(callback.clone(), (request, response))
-        });
+        let function = callback.function.clone();
+        let outcome = match callback.visible_arguments {
+            0 => self.protected(function, ()),
+            1 => self
+                .create_userdata(request::LuaRequest::new(&incoming))
+                .and_then(|request| self.protected(function, request)),
+            _ => self.create_userdata(request::LuaRequest::new(&incoming)).and_then(|request| {
+                let response = self.create_userdata(response)?;
+                self.protected(function, (request, response))
+            }),
+        };
         incoming.end();
         let returned = outcome?;
         let state = response_state.take();
@@ -82,7 +116,7 @@ impl App {
         let (incoming, socket) = (Scoped::new(incoming), Scoped::new(socket));
         let outcome = self.create_userdata(socket::LuaSocket::new(&socket)).and_then(|lua_socket| {
             let request = self.create_userdata(request::LuaRequest::new(&incoming))?;
-            self.protected(callback.clone(), (lua_socket, request))
+            self.protected(callback.function.clone(), (lua_socket, request))
         });
         // The connection closes when the handler returns, whatever Lua still refers to.
         socket.end();
@@ -90,7 +124,7 @@ impl App {
         outcome.map(drop)
     }
 
-    fn callback(&self, route: u32) -> Result<&Function, LuaError> {
+    fn callback(&self, route: u32) -> Result<&Callback, LuaError> {
         self.callbacks
             .get(route as usize)
             .and_then(Option::as_ref)
@@ -123,6 +157,7 @@ impl App {
             let (route, callback) = route_from_table(&entry)
                 .map_err(|e| plain(format!("server.routes[{}]: {}", index + 1, e.message)))?;
             routes.push(route);
+            let callback = callback.map(|function| Callback::new(&self.lua, function)).transpose()?;
             self.callbacks.push(callback);
         }
         Ok((self, Manifest { settings, routes }))

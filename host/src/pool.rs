@@ -110,7 +110,9 @@ impl Pool {
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let instance = match idle {
             Some((instance, _)) => instance,
-            None => match self.start_instance().await {
+            // Boxed: instantiation's future is large, and every request's future would
+            // carry it.
+            None => match Box::pin(self.start_instance()).await {
                 Ok((instance, _)) => instance,
                 Err(CallError::Lua(error)) => return Err(AcquireError::Start(error.message)),
                 Err(CallError::Fault(fault)) => return Err(AcquireError::Start(fault.to_string())),

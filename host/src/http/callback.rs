@@ -31,9 +31,14 @@ pub async fn serve(
             &format!("the request body is larger than this route's limit of {body_limit} bytes"),
         );
     }
-    let request = match encoding::decompressed(request).await {
-        Ok(request) => request,
-        Err(refusal) => return refusal,
+    // Boxed, as the decoder's future is large and few requests have a Content-Encoding.
+    let request = if request.headers().contains_key(header::CONTENT_ENCODING) {
+        match Box::pin(encoding::decompressed(request)).await {
+            Ok(request) => request,
+            Err(refusal) => return refusal,
+        }
+    } else {
+        request
     };
     let (parts, body) = request.into_parts();
     let label = RequestLabel::request(&parts);

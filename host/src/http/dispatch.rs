@@ -59,15 +59,17 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
     };
     let compress = target.options.compression.unwrap_or(ready.manifest.settings.compression);
     let accept_encoding = compress.then(|| request.headers().get(header::ACCEPT_ENCODING).cloned()).flatten();
+    // Every path but the callback one is boxed: a request's future is moved whole several
+    // times on its way through hyper and axum, and these would make it kilobytes larger.
     let response = match &target.kind {
         TargetKind::Callback => callback::serve(app, ready, target, params, request, client).await,
-        TargetKind::WebSocket => return websocket::serve(app, ready, target, params, request, client).await,
-        TargetKind::StaticDir(dir) => static_files::serve_dir(dir, static_rest(&params), request).await,
-        TargetKind::StaticFile(file) => static_files::serve_file(file, request).await,
+        TargetKind::WebSocket => return Box::pin(websocket::serve(app, ready, target, params, request, client)).await,
+        TargetKind::StaticDir(dir) => Box::pin(static_files::serve_dir(dir, static_rest(&params), request)).await,
+        TargetKind::StaticFile(file) => Box::pin(static_files::serve_file(file, request)).await,
     };
     let response = reply::with_route_headers(response, &target.options.headers);
     if compress {
-        encoding::compressed(response, accept_encoding).await
+        Box::pin(encoding::compressed(response, accept_encoding)).await
     } else {
         response
     }

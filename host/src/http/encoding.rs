@@ -31,11 +31,9 @@ pub async fn compressed(response: Response, accept_encoding: Option<HeaderValue>
     }
 }
 
-/// The request with its body decoded, or the 415 answer for a coding tower-http lacks.
+/// The request, which has a `Content-Encoding`, with its body decoded; or the 415 answer
+/// for a coding tower-http lacks.
 pub async fn decompressed(request: Request<Body>) -> Result<Request<Body>, Response> {
-    if !request.headers().contains_key(header::CONTENT_ENCODING) {
-        return Ok(request);
-    }
     let decoded = Arc::new(Mutex::new(None));
     let slot = decoded.clone();
     let service = tower::service_fn(move |request: Request<_>| {

@@ -15,6 +15,12 @@ end)
 server:get("/queries", function(request) return request:queries() end)
 server:get("/headers", function(request) return request:headers() end)
 server:get("/uri", function(request) return request:uri() end)
+-- Callbacks that take `...` still get both arguments.
+server:get("/varargs", function(...)
+    local request, response = ...
+    response:set_header("x-arguments", tostring(select("#", ...)))
+    return request:uri()
+end)
 
 for _, method in ipairs({ "get", "post", "put", "patch", "delete", "options", "trace", "parse" }) do
     server[method](server, "/method", function(request) return request:method() end)
