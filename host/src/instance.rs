@@ -7,7 +7,9 @@
 //! and the pool drops it instead of reusing it.
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use wasmtime::component::Resource;
@@ -159,11 +161,17 @@ impl Instance {
     }
 }
 
+/// Runs `call` under the wall-clock `limit`; `None` if the limit came first. Nearly every
+/// call finishes within its first poll (a call yields only at an epoch tick or on a host
+/// call that waits), so the timer is armed only for calls that did not.
 async fn within<T>(limit: Option<Duration>, call: impl Future<Output = T>) -> Option<T> {
-    match limit {
-        Some(limit) => tokio::time::timeout(limit, call).await.ok(),
-        None => Some(call.await),
+    let Some(limit) = limit else { return Some(call.await) };
+    let started = tokio::time::Instant::now();
+    let mut call = pin!(call);
+    if let Poll::Ready(value) = poll_fn(|context| Poll::Ready(call.as_mut().poll(context))).await {
+        return Some(value);
     }
+    tokio::time::timeout_at(started + limit, call).await.ok()
 }
 
 fn classify(error: &wasmtime::Error, state: &GuestState) -> Fault {

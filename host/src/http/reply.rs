@@ -68,7 +68,7 @@ pub fn from_guest(app: &str, route: &RequestLabel, guest: GuestResponse) -> Resp
         }
     }
     if !headers.contains_key(header::CONTENT_TYPE)
-        && let Some(content_type) = guest.default_content_type.and_then(|t| HeaderValue::from_str(&t).ok())
+        && let Some(content_type) = guest.default_content_type.as_deref().and_then(content_type_value)
     {
         headers.insert(header::CONTENT_TYPE, content_type);
     }
@@ -89,6 +89,15 @@ pub fn from_guest(app: &str, route: &RequestLabel, guest: GuestResponse) -> Resp
         }
     }
     response
+}
+
+/// The guest names one of three content types; those need no parsing.
+fn content_type_value(content_type: &str) -> Option<HeaderValue> {
+    const KNOWN: [&str; 3] = ["text/plain; charset=utf-8", "application/json", "application/octet-stream"];
+    match KNOWN.iter().find(|known| **known == content_type) {
+        Some(known) => Some(HeaderValue::from_static(known)),
+        None => HeaderValue::from_str(content_type).ok(),
+    }
 }
 
 fn render_cookie(cookie: Cookie) -> String {
