@@ -1,10 +1,18 @@
-//! Host-side Rust bindings of `wit/astra.wit`. Imports are async so that host calls (body
-//! reads, WebSocket receives) wait without blocking a runtime thread.
+//! Host-side Rust bindings of `wit/astra.wit`. The imports that wait on a client (the body
+//! read, WebSocket receive, send and close) are async, so they wait without blocking a
+//! runtime thread; the rest answer at once and are plain calls, which cross the boundary
+//! for a fraction of an async call's cost.
 
 wasmtime::component::bindgen!({
     world: "guest",
     path: "../wit",
-    imports: { default: async | trappable },
+    imports: {
+        "astra:host/request.[method]incoming-request.body": async | trappable,
+        "astra:host/websocket.[method]socket.recv": async | trappable,
+        "astra:host/websocket.[method]socket.send": async | trappable,
+        "astra:host/websocket.[drop]socket": async | trappable,
+        default: trappable,
+    },
     exports: { default: async },
     with: {
         "astra:host/request.incoming-request": crate::api::request::RequestState,

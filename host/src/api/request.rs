@@ -74,16 +74,16 @@ impl RequestState {
 impl Host for GuestState {}
 
 impl HostIncomingRequest for GuestState {
-    async fn method(&mut self, this: Resource<RequestState>) -> Result<String> {
+    fn method(&mut self, this: Resource<RequestState>) -> Result<String> {
         Ok(self.table.get(&this)?.parts.method.to_string())
     }
 
-    async fn uri(&mut self, this: Resource<RequestState>) -> Result<String> {
+    fn uri(&mut self, this: Resource<RequestState>) -> Result<String> {
         let uri = &self.table.get(&this)?.parts.uri;
         Ok(uri.path_and_query().map_or_else(|| uri.path().to_string(), ToString::to_string))
     }
 
-    async fn headers(&mut self, this: Resource<RequestState>) -> Result<Vec<(String, String)>> {
+    fn headers(&mut self, this: Resource<RequestState>) -> Result<Vec<(String, String)>> {
         let headers = &self.table.get(&this)?.parts.headers;
         Ok(headers
             .iter()
@@ -91,11 +91,11 @@ impl HostIncomingRequest for GuestState {
             .collect())
     }
 
-    async fn params(&mut self, this: Resource<RequestState>) -> Result<Vec<(String, String)>> {
+    fn params(&mut self, this: Resource<RequestState>) -> Result<Vec<(String, String)>> {
         Ok(self.table.get(&this)?.params.clone())
     }
 
-    async fn queries(&mut self, this: Resource<RequestState>) -> Result<Vec<(String, String)>> {
+    fn queries(&mut self, this: Resource<RequestState>) -> Result<Vec<(String, String)>> {
         let query = self.table.get(&this)?.parts.uri.query().unwrap_or_default();
         Ok(form_urlencoded::parse(query.as_bytes()).into_owned().collect())
     }
@@ -104,7 +104,7 @@ impl HostIncomingRequest for GuestState {
         Ok(self.table.get_mut(&this)?.read_body().await.map(Vec::from))
     }
 
-    async fn cookie(&mut self, this: Resource<RequestState>, name: String) -> Result<Option<String>> {
+    fn cookie(&mut self, this: Resource<RequestState>, name: String) -> Result<Option<String>> {
         let headers = &self.table.get(&this)?.parts.headers;
         Ok(headers
             .get_all(http::header::COOKIE)
@@ -116,11 +116,11 @@ impl HostIncomingRequest for GuestState {
             .map(|cookie| cookie.value().to_string()))
     }
 
-    async fn client_ip(&mut self, this: Resource<RequestState>) -> Result<String> {
+    fn client_ip(&mut self, this: Resource<RequestState>) -> Result<String> {
         Ok(self.table.get(&this)?.client_ip.to_canonical().to_string())
     }
 
-    async fn drop(&mut self, this: Resource<RequestState>) -> Result<()> {
+    fn drop(&mut self, this: Resource<RequestState>) -> Result<()> {
         self.table.delete(this)?;
         Ok(())
     }

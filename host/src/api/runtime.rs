@@ -10,7 +10,7 @@ use crate::store::GuestState;
 const MAX_LOG_LINE: usize = 16 * 1024;
 
 impl Host for GuestState {
-    async fn log(&mut self, level: Level, message: String) -> Result<()> {
+    fn log(&mut self, level: Level, message: String) -> Result<()> {
         let message = truncated(&message, MAX_LOG_LINE);
         let app = &*self.app;
         match level {
@@ -22,7 +22,7 @@ impl Host for GuestState {
         Ok(())
     }
 
-    async fn shutdown(&mut self) -> Result<()> {
+    fn shutdown(&mut self) -> Result<()> {
         tracing::info!("[{}] the app asked to shut down", self.app);
         self.shutdown.request();
         Ok(())
