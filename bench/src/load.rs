@@ -35,11 +35,20 @@ pub struct Outcome {
     pub failed: u64,
     pub latencies: Vec<Duration>,
     pub elapsed: Duration,
+    /// CPU time (user and system) the server process used during the run, where measured.
+    pub server_cpu: Option<Duration>,
 }
 
 impl Outcome {
     pub fn rps(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Server CPU time per answered request: on a shared machine this moves far less from
+    /// run to run than requests per second do.
+    pub fn cpu_per_request(&self) -> Option<Duration> {
+        let answered = u32::try_from(self.ok + self.failed).ok().filter(|&n| n > 0)?;
+        Some(self.server_cpu? / answered)
     }
 
     pub fn percentile(&mut self, p: f64) -> Duration {

@@ -3,6 +3,9 @@
 //! two measurements taken minutes apart under the same conditions, never an absolute
 //! threshold: the machine is shared and noisy.
 //!
+//! Next to requests per second it reports the server's own CPU time per request, read from
+//! /proc: it moves far less than throughput when other work shares the machine.
+//!
 //! `ASTRA_BENCH_SECONDS` sets the length of each load run (default 5).
 
 mod load;
@@ -20,6 +23,7 @@ struct Row {
     rps: Option<f64>,
     p50: Option<Duration>,
     p99: Option<Duration>,
+    cpu_per_request: Option<Duration>,
     ratio: Option<(f64, &'static str)>,
     note: String,
 }
@@ -32,13 +36,14 @@ impl Row {
             rps: Some(outcome.rps()),
             p50: Some(outcome.percentile(0.50)),
             p99: Some(outcome.percentile(0.99)),
+            cpu_per_request: outcome.cpu_per_request(),
             ratio: None,
             note,
         }
     }
 
     fn note(what: &str, note: String) -> Row {
-        Row { what: what.into(), rps: None, p50: None, p99: None, ratio: None, note }
+        Row { what: what.into(), rps: None, p50: None, p99: None, cpu_per_request: None, ratio: None, note }
     }
 
     fn ratio(mut self, ratio: f64, of: &'static str) -> Row {
@@ -70,11 +75,16 @@ async fn main() {
     let mut rows = Vec::new();
 
     eprintln!("astra-bench: hello");
-    let mut axum_hello = load::run(&load(&baseline, "bench", get.clone(), "/hello", b"")).await;
-    let mut astra_hello = load::run(&load(&host, "bench", get.clone(), "/hello", b"")).await;
+    let mut axum_hello = baseline.drive(&load(&baseline, "bench", get.clone(), "/hello", b"")).await;
+    let mut astra_hello = host.drive(&load(&host, "bench", get.clone(), "/hello", b"")).await;
     let hello_rps = astra_hello.rps();
+    let mut astra_row = Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello");
+    if let (Some(astra), Some(axum)) = (astra_hello.cpu_per_request(), axum_hello.cpu_per_request()) {
+        let separator = if astra_row.note.is_empty() { "" } else { "; " };
+        astra_row.note += &format!("{separator}server CPU per request {:.2} × axum", astra.as_secs_f64() / axum.as_secs_f64());
+    }
     rows.push(Row::load("hello, plain axum", &mut axum_hello));
-    rows.push(Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello"));
+    rows.push(astra_row);
 
     let body_1k = echo_body();
     for (what, method, path, body) in [
@@ -83,14 +93,14 @@ async fn main() {
         ("POST 1 KiB JSON, echoed", hyper::Method::POST, "/echo", body_1k.as_bytes()),
     ] {
         eprintln!("astra-bench: {what}");
-        let mut outcome = load::run(&load(&host, "bench", method, path, body)).await;
+        let mut outcome = host.drive(&load(&host, "bench", method, path, body)).await;
         let ratio = outcome.rps() / hello_rps;
         rows.push(Row::load(what, &mut outcome).ratio(ratio, "astra hello"));
     }
 
     eprintln!("astra-bench: fib(20)");
-    let mut axum_fib = load::run(&load(&baseline, "bench", get.clone(), "/fib", b"")).await;
-    let mut astra_fib = load::run(&load(&host, "bench", get.clone(), "/fib", b"")).await;
+    let mut axum_fib = baseline.drive(&load(&baseline, "bench", get.clone(), "/fib", b"")).await;
+    let mut astra_fib = host.drive(&load(&host, "bench", get.clone(), "/fib", b"")).await;
     let ratio = astra_fib.rps() / axum_fib.rps();
     rows.push(Row::load("fib(20), plain axum (native Rust)", &mut axum_fib));
     rows.push(Row::load("fib(20), astra-host (Lua in wasm)", &mut astra_fib).ratio(ratio, "axum fib"));
@@ -100,7 +110,7 @@ async fn main() {
     for (what, server) in [("astra-host", &host), ("plain axum, same rate", &baseline)] {
         let mut paced = load(server, "bench", get.clone(), "/hello", b"");
         paced.rate = Some(half_rate);
-        let mut outcome = load::run(&paced).await;
+        let mut outcome = server.drive(&paced).await;
         rows.push(Row::load(&format!("hello at half max load ({half_rate:.0} req/s offered), {what}"), &mut outcome));
     }
 
@@ -109,7 +119,7 @@ async fn main() {
 
     eprintln!("astra-bench: noisy neighbour");
     let good = load(&host, "bench", get.clone(), "/hello", b"");
-    let mut alone = load::run(&good).await;
+    let mut alone = host.drive(&good).await;
     let mut noisy = load(&host, "noisy", get.clone(), "/burn", b"");
     noisy.connections = 8;
     let (mut beside, _) = tokio::join!(load::run(&good), load::run(&noisy));
@@ -238,16 +248,17 @@ async fn startup() -> Vec<Row> {
 }
 
 fn print_table(rows: &[Row], seconds: u64, connections: usize) {
-    println!("| scenario | req/s | p50 | p99 | ratio | notes |");
-    println!("| --- | ---: | ---: | ---: | ---: | --- |");
+    println!("| scenario | req/s | p50 | p99 | server CPU / req | ratio | notes |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     let ms = |d: Option<Duration>| d.map_or(String::new(), |d| format!("{:.2} ms", d.as_secs_f64() * 1e3));
     for row in rows {
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             row.what,
             row.rps.map_or(String::new(), |r| format!("{r:.0}")),
             ms(row.p50),
             ms(row.p99),
+            row.cpu_per_request.map_or(String::new(), |d| format!("{:.1} µs", d.as_secs_f64() * 1e6)),
             row.ratio.map_or(String::new(), |(r, of)| format!("{r:.2} × {of}")),
             row.note
         );

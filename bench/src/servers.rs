@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::load::{self, Load, Outcome};
+
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -68,6 +70,24 @@ impl Server {
         stream.read_to_string(&mut answer).await.ok()?;
         let (head, body) = answer.split_once("\r\n\r\n")?;
         head.starts_with("HTTP/1.1 2").then(|| body.to_string())
+    }
+
+    /// Runs `load` against this server, and measures the server's CPU time meanwhile.
+    pub async fn drive(&self, load: &Load) -> Outcome {
+        let before = self.cpu_time();
+        let mut outcome = load::run(load).await;
+        outcome.server_cpu = self.cpu_time().zip(before).map(|(after, before)| after.saturating_sub(before));
+        outcome
+    }
+
+    /// User plus system time of the server process, from /proc/PID/stat.
+    fn cpu_time(&self) -> Option<Duration> {
+        // Fields 14 and 15, counted after the command name, which may hold spaces.
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()?)).ok()?;
+        let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+        let ticks: u64 = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
+        // The kernel reports these in USER_HZ, which is 100 on Linux whatever the tick rate.
+        Some(Duration::from_millis(ticks * 10))
     }
 
     pub fn resident_mib(&self) -> f64 {
