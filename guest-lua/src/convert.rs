@@ -4,26 +4,23 @@
 use mlua::{Lua, Table, Value};
 
 use crate::errors::plain;
+use crate::astra::host::types::BodyKind;
 use crate::exports::astra::host::app::{LuaError, Response};
 use crate::response::ResponseState;
-
-const TEXT: &str = "text/plain; charset=utf-8";
-const JSON: &str = "application/json";
-const BINARY: &str = "application/octet-stream";
 
 /// The callback's return value, as Astra reads it: nil is an empty body, a string is
 /// text, a list of byte numbers is binary, any other table is JSON.
 pub fn into_response(lua: &Lua, state: ResponseState, returned: Value) -> Result<Response, LuaError> {
-    let (body, content_type) = match &returned {
+    let (body, body_kind) = match &returned {
         Value::Nil => (Vec::new(), None),
-        Value::String(s) => (s.as_bytes().to_vec(), Some(TEXT)),
-        Value::Integer(_) | Value::Number(_) | Value::Boolean(_) => (describe(&returned).into_bytes(), Some(TEXT)),
+        Value::String(s) => (s.as_bytes().to_vec(), Some(BodyKind::Text)),
+        Value::Integer(_) | Value::Number(_) | Value::Boolean(_) => (describe(&returned).into_bytes(), Some(BodyKind::Text)),
         Value::Table(table) => match byte_list(table) {
-            Some(bytes) => (bytes, Some(BINARY)),
+            Some(bytes) => (bytes, Some(BodyKind::Bytes)),
             None => {
                 let json = crate::json::encode(lua, returned.clone())
                     .map_err(|e| plain(format!("the returned table cannot be sent as JSON: {e}")))?;
-                (json, Some(JSON))
+                (json, Some(BodyKind::Json))
             }
         },
         other => {
@@ -37,7 +34,7 @@ pub fn into_response(lua: &Lua, state: ResponseState, returned: Value) -> Result
         status: state.status,
         headers: state.headers,
         cookies: state.cookies,
-        default_content_type: content_type.map(str::to_string),
+        body_kind,
         body,
     })
 }

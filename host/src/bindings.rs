@@ -20,5 +20,5 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use astra::host::types::{Cookie, CookieChange, LuaError, Response};
+pub use astra::host::types::{BodyKind, Cookie, CookieChange, LuaError, Response};
 pub use exports::astra::host::app::{Manifest, Route, RouteConfig, RouteKind, StartConfig};

@@ -11,7 +11,7 @@ use cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 
-use crate::bindings::{Cookie, CookieChange, LuaError, Response as GuestResponse};
+use crate::bindings::{BodyKind, Cookie, CookieChange, LuaError, Response as GuestResponse};
 use crate::instance::Fault;
 use crate::pool::AcquireError;
 
@@ -68,9 +68,9 @@ pub fn from_guest(app: &str, route: &RequestLabel, guest: GuestResponse) -> Resp
         }
     }
     if !headers.contains_key(header::CONTENT_TYPE)
-        && let Some(content_type) = guest.default_content_type.as_deref().and_then(content_type_value)
+        && let Some(kind) = guest.body_kind
     {
-        headers.insert(header::CONTENT_TYPE, content_type);
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(kind)));
     }
     for change in guest.cookies {
         let rendered = match change {
@@ -91,12 +91,11 @@ pub fn from_guest(app: &str, route: &RequestLabel, guest: GuestResponse) -> Resp
     response
 }
 
-/// The guest names one of three content types; those need no parsing.
-fn content_type_value(content_type: &str) -> Option<HeaderValue> {
-    const KNOWN: [&str; 3] = ["text/plain; charset=utf-8", "application/json", "application/octet-stream"];
-    match KNOWN.iter().find(|known| **known == content_type) {
-        Some(known) => Some(HeaderValue::from_static(known)),
-        None => HeaderValue::from_str(content_type).ok(),
+fn content_type(kind: BodyKind) -> &'static str {
+    match kind {
+        BodyKind::Text => "text/plain; charset=utf-8",
+        BodyKind::Json => "application/json",
+        BodyKind::Bytes => "application/octet-stream",
     }
 }
 
