@@ -230,6 +230,11 @@ async fn datetime_serde_and_crypto_modules() {
     assert_eq!(serde["keys"], r#"{"3":"three"}"#);
     assert_eq!(serde["nested"], r#"{"a":{"b":[{},{"c":true}]}}"#);
     assert!(serde["refused"].as_str().unwrap().contains("a function cannot be sent as JSON"), "{serde}");
+    assert!(serde["bad_key"].as_str().unwrap().contains("a boolean key cannot be sent as JSON"), "{serde}");
+    assert!(serde["cyclic"].as_str().unwrap().contains("tables nest too deeply"), "{serde}");
+    // A table whose border is 0 is an object, even with values in its array part.
+    assert_eq!(serde["holes"], r#"{"3":3}"#);
+    assert_eq!(serde["float_key"], r#"{"2.5":"x"}"#);
 
     let mut decoded = json_of(host.get("everything", "/json-decode").await).await;
     let invalid = decoded["invalid"].take();
@@ -365,7 +370,7 @@ async fn pings_reach_the_handler_and_every_close_form_works() {
     let _welcome = socket.next().await;
     socket.send(Message::text("raise")).await.unwrap();
     assert!(!matches!(socket.next().await, Some(Ok(Message::Text(_)))));
-    let logged = "[everything] WEBSOCKET /ws: init.lua:104: raised on purpose";
+    let logged = "[everything] WEBSOCKET /ws: init.lua:110: raised on purpose";
     assert!(host.log_contains(logged).await, "{}", host.log());
 }
 

@@ -1,25 +1,21 @@
 //! JSON between Lua values and text: route return values, `request:body():json()` and
 //! `serde.json`.
 //!
-//! Both directions use Lua's C API inside one protected call, rather than value by value
-//! through mlua's handles, each of which is a protected call of its own: for a 100-item
-//! table that was most of a JSON route's cost. Encoding uses only calls that cannot raise
-//! a Lua error (`lua_next` on keys it produced itself, `lua_rawgeti`, `lua_tolstring` on
-//! strings only). Decoding parses with serde_json first, then only pushes values; the one
-//! error that can then be raised, out of memory, unwinds to the protected call through
-//! frames that own nothing. The mapping is mlua's: a table with a sequence part is an
-//! array (its other keys are ignored), any other table an object, an empty table `{}`;
+//! Neither direction goes value by value through mlua's handles, each of which is a
+//! protected call of its own. Encoding walks Lua's tables in C (`c/json_encode.c`), reading
+//! keys and values in place, and leaves floats and strings that need escaping to Rust, here.
+//! Decoding parses with serde_json first, then pushes the values through Lua's C API in one
+//! protected call; the one error that can then be raised, out of memory, unwinds to it
+//! through frames that own nothing. The mapping is mlua's: a table with a sequence part is
+//! an array (its other keys are ignored), any other table an object, an empty table `{}`;
 //! NaN and infinities are null; functions, threads and userdata are errors; `null` reads
 //! back as nil.
 
 use std::cell::Cell;
-use std::ffi::c_int;
+use std::ffi::{c_int, c_void};
 use std::io::Write as _;
 
 use mlua::{Lua, Value, ffi};
-
-/// Deeper than this is almost surely a table that contains itself.
-const MAX_DEPTH: usize = 128;
 
 thread_local! {
     /// The length of the last encoding: routes tend to send alike documents, so the next
@@ -28,15 +24,21 @@ thread_local! {
 }
 
 pub fn encode(lua: &Lua, value: Value) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(LAST_LENGTH.get());
+    let mut vec = Vec::with_capacity(LAST_LENGTH.get());
     let mut failure = None;
-    // SAFETY: the closure uses only C API calls that do not raise errors (see above), on
-    // stack slots it checked for.
+    // SAFETY: `astra_json_encode` reads the value on top of the stack, raises no Lua error
+    // and keeps `out` in step with `vec` (through `astra_json_reserve`).
     let called = unsafe {
         lua.exec_raw::<()>(value, |state| {
-            if let Err(error) = write_value(state, ffi::lua_gettop(state), &mut out, 0) {
-                failure = Some(error);
-            }
+            let mut out = Output::of(&mut vec);
+            let status = astra_json_encode(state, &mut out);
+            vec.set_len(out.len);
+            failure = match status {
+                JSON_OK => None,
+                JSON_BAD_VALUE => Some(format!("a {} cannot be sent as JSON", type_name(state, out.bad_type))),
+                JSON_BAD_KEY => Some(format!("a {} key cannot be sent as JSON", type_name(state, out.bad_type))),
+                _ => Some("tables nest too deeply (does a table contain itself?)".into()),
+            };
             ffi::lua_settop(state, 0);
         })
     };
@@ -44,9 +46,81 @@ pub fn encode(lua: &Lua, value: Value) -> Result<Vec<u8>, String> {
     match failure {
         Some(error) => Err(error),
         None => {
-            LAST_LENGTH.set(out.len().clamp(64, 1 << 20));
-            Ok(out)
+            LAST_LENGTH.set(vec.len().clamp(64, 1 << 20));
+            Ok(vec)
         }
+    }
+}
+
+// The encoder's walk over Lua's tables is C (`c/json_encode.c`), built against Lua's
+// internal headers; the text it cannot write byte for byte is written here.
+const JSON_OK: c_int = 0;
+const JSON_BAD_VALUE: c_int = 1;
+const JSON_BAD_KEY: c_int = 2;
+
+unsafe extern "C" {
+    fn astra_json_encode(state: *mut ffi::lua_State, out: *mut Output) -> c_int;
+}
+
+/// A `Vec<u8>` as the C encoder writes into it: `json_out` in `c/json_encode.c`.
+#[repr(C)]
+struct Output {
+    data: *mut u8,
+    len: usize,
+    cap: usize,
+    vec: *mut c_void,
+    bad_type: c_int,
+}
+
+impl Output {
+    fn of(vec: &mut Vec<u8>) -> Output {
+        Output { data: vec.as_mut_ptr(), len: vec.len(), cap: vec.capacity(), vec: (vec as *mut Vec<u8>).cast(), bad_type: 0 }
+    }
+
+    /// Runs `write` on the Vec with the bytes written so far, then takes up its new state.
+    ///
+    /// # Safety
+    /// `self.vec` must point to the live Vec this `Output` was made `of`.
+    unsafe fn with_vec(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        // SAFETY: the caller keeps `vec` alive; the C side wrote only `len` bytes of its
+        // capacity, all initialised.
+        let vec = unsafe {
+            let vec = &mut *self.vec.cast::<Vec<u8>>();
+            vec.set_len(self.len);
+            vec
+        };
+        write(vec);
+        *self = Output { bad_type: self.bad_type, ..Output::of(vec) };
+    }
+}
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn astra_json_reserve(out: *mut Output, additional: usize) {
+    // SAFETY: called by the encoder with the `Output` made in `encode`.
+    unsafe { (*out).with_vec(|vec| vec.reserve(additional)) }
+}
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn astra_json_write_float(out: *mut Output, n: f64, quoted: c_int) {
+    let quote = if quoted != 0 { "\"" } else { "" };
+    // SAFETY: as above.
+    unsafe {
+        (*out).with_vec(|vec| {
+            if n.is_finite() {
+                let _ = write!(vec, "{quote}{n}{quote}");
+            } else {
+                let _ = write!(vec, "{quote}null{quote}");
+            }
+        });
+    }
+}
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn astra_json_write_escaped(out: *mut Output, bytes: *const u8, len: usize) {
+    // SAFETY: as above; `bytes` is a Lua string's contents, alive during the encoding.
+    unsafe {
+        let bytes = std::slice::from_raw_parts(bytes, len);
+        (*out).with_vec(|vec| write_escaped(&String::from_utf8_lossy(bytes), vec));
     }
 }
 
@@ -108,142 +182,8 @@ unsafe fn push_bytes(state: *mut ffi::lua_State, bytes: &[u8]) {
     }
 }
 
-/// Writes the value at `top`, the top of the stack; whatever it pushes goes above it, so
-/// every index is known without asking Lua.
-unsafe fn write_value(state: *mut ffi::lua_State, top: c_int, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
-    unsafe {
-        match ffi::lua_type(state, top) {
-            ffi::LUA_TNIL => append(out, b"null"),
-            ffi::LUA_TBOOLEAN => append(out, if ffi::lua_toboolean(state, top) != 0 { b"true" } else { b"false" }),
-            ffi::LUA_TNUMBER => write_number(state, top, out, false),
-            ffi::LUA_TSTRING => write_string(string_at(state, top), out),
-            ffi::LUA_TTABLE => write_table(state, top, out, depth + 1)?,
-            ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(state, top).is_null() => append(out, b"null"),
-            kind => return Err(format!("a {} cannot be sent as JSON", type_name(state, kind))),
-        }
-    }
-    Ok(())
-}
-
-unsafe fn write_number(state: *mut ffi::lua_State, index: c_int, out: &mut Vec<u8>, quoted: bool) {
-    unsafe {
-        let quote = if quoted { "\"" } else { "" };
-        if ffi::lua_isinteger(state, index) != 0 {
-            append(out, quote.as_bytes());
-            write_integer(ffi::lua_tointegerx(state, index, std::ptr::null_mut()), out);
-            append(out, quote.as_bytes());
-        } else {
-            let n = ffi::lua_tonumberx(state, index, std::ptr::null_mut());
-            if n.is_finite() {
-                let _ = write!(out, "{quote}{n}{quote}");
-            } else {
-                append(out, if quoted { b"\"null\"" } else { b"null" });
-            }
-        }
-    }
-}
-
-/// Writes the table at `table`, the top of the stack.
-unsafe fn write_table(state: *mut ffi::lua_State, table: c_int, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
-    unsafe {
-        if depth > MAX_DEPTH || ffi::lua_checkstack(state, 3) == 0 {
-            return Err("tables nest too deeply (does a table contain itself?)".into());
-        }
-        let len = ffi::lua_rawlen(state, table);
-        if len > 0 {
-            out.push(b'[');
-            for i in 1..=len {
-                if i > 1 {
-                    out.push(b',');
-                }
-                ffi::lua_rawgeti(state, table, i as ffi::lua_Integer);
-                write_value(state, table + 1, out, depth)?;
-                ffi::lua_settop(state, table);
-            }
-            out.push(b']');
-            return Ok(());
-        }
-        out.push(b'{');
-        let (key, value) = (table + 1, table + 2);
-        let mut first = true;
-        ffi::lua_pushnil(state);
-        while ffi::lua_next(state, table) != 0 {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            match ffi::lua_type(state, key) {
-                ffi::LUA_TSTRING => write_string(string_at(state, key), out),
-                ffi::LUA_TNUMBER => write_number(state, key, out, true),
-                kind => return Err(format!("a {} key cannot be sent as JSON", type_name(state, kind))),
-            }
-            out.push(b':');
-            write_value(state, value, out, depth)?;
-            ffi::lua_settop(state, key);
-        }
-        out.push(b'}');
-    }
-    Ok(())
-}
-
-/// The bytes of the string at `index`, which must be a string (not a number, which
-/// `lua_tolstring` would convert in place).
-unsafe fn string_at<'a>(state: *mut ffi::lua_State, index: c_int) -> &'a [u8] {
-    unsafe {
-        let mut len = 0;
-        let bytes = ffi::lua_tolstring(state, index, &mut len);
-        std::slice::from_raw_parts(bytes.cast::<u8>(), len)
-    }
-}
-
 unsafe fn type_name(state: *mut ffi::lua_State, kind: c_int) -> String {
     unsafe { std::ffi::CStr::from_ptr(ffi::lua_typename(state, kind)).to_string_lossy().into_owned() }
-}
-
-/// A JSON string; bytes that are not UTF-8 become U+FFFD.
-fn write_string(bytes: &[u8], out: &mut Vec<u8>) {
-    if is_plain(bytes) {
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        append(out, bytes);
-        out.push(b'"');
-    } else {
-        write_escaped(&String::from_utf8_lossy(bytes), out);
-    }
-}
-
-/// Whether every byte is printable ASCII other than `"` and `\\`, so the string is copied
-/// as it is (most are). Checked eight bytes at a time; a string shorter than that is read
-/// as overlapping pieces, so that no string takes a loop.
-fn is_plain(bytes: &[u8]) -> bool {
-    let n = bytes.len();
-    let word = |at: usize| bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_le_bytes);
-    let half = |at: usize| bytes.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map(u32::from_le_bytes);
-    match n {
-        0 => true,
-        1..=3 => plain_word(u64::from_le_bytes([bytes[0], bytes[n / 2], bytes[n - 1], b'a', b'a', b'a', b'a', b'a'])),
-        4..=7 => match (half(0), half(n - 4)) {
-            (Some(head), Some(tail)) => plain_word(u64::from(head) | u64::from(tail) << 32),
-            _ => false,
-        },
-        _ => {
-            word(n - 8).is_some_and(plain_word)
-                && bytes.chunks_exact(8).all(|chunk| chunk.try_into().is_ok_and(|w| plain_word(u64::from_le_bytes(w))))
-        }
-    }
-}
-
-/// No byte of the word is a control character, `"`, `\\` or above 0x7f (the classic
-/// "has a byte less than n" and "has a zero byte" bit tricks, exact once every byte is
-/// known to be below 0x80).
-fn plain_word(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x;
-    let control = word.wrapping_sub(ONES * 0x20);
-    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
-    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
-    (word | control | quote | backslash) & HIGHS == 0
 }
 
 /// The quoted string, escaped: everything JSON escapes is ASCII, so the UTF-8 text is
@@ -274,62 +214,3 @@ fn write_escaped(text: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
 }
-
-/// `out.extend_from_slice(bytes)`, with short slices copied as one or two machine words:
-/// in the sandbox a variable-length copy is a `memory.copy`, which is a call out to the
-/// runtime and dearer than the copy itself when the slice is a JSON key.
-#[inline(always)]
-fn append(out: &mut Vec<u8>, bytes: &[u8]) {
-    let n = bytes.len();
-    if n > 16 {
-        out.extend_from_slice(bytes);
-        return;
-    }
-    out.reserve(16);
-    let len = out.len();
-    // SAFETY: `reserve` made room for 16 more bytes at `len`; every read is inside
-    // `bytes` (the two words overlap when n < 16) and every write inside that room.
-    unsafe {
-        let (src, dst) = (bytes.as_ptr(), out.as_mut_ptr().add(len));
-        use std::ptr::{read_unaligned as read, write_unaligned as write};
-        match n {
-            8..=16 => {
-                let (head, tail) = (read(src.cast::<u64>()), read(src.add(n - 8).cast::<u64>()));
-                write(dst.cast::<u64>(), head);
-                write(dst.add(n - 8).cast::<u64>(), tail);
-            }
-            4..=7 => {
-                let (head, tail) = (read(src.cast::<u32>()), read(src.add(n - 4).cast::<u32>()));
-                write(dst.cast::<u32>(), head);
-                write(dst.add(n - 4).cast::<u32>(), tail);
-            }
-            1..=3 => {
-                *dst = *src;
-                *dst.add(n / 2) = *src.add(n / 2);
-                *dst.add(n - 1) = *src.add(n - 1);
-            }
-            _ => {}
-        }
-        out.set_len(len + n);
-    }
-}
-
-/// Decimal digits of an integer, without going through `fmt`.
-fn write_integer(n: i64, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        out.push(b'-');
-    }
-    append(out, &digits[at..]);
-}
-

@@ -49,6 +49,8 @@ server:get("/datetime", function()
         now_year = now:get_year(), changed = changed:to_iso_string(), impossible_ok = impossible,
     }
 end)
+local cyclic = {}
+cyclic.self = cyclic
 server:get("/serde", function()
     local text = serde.json.encode({ list = { 1, 2, 3 }, name = "lua" })
     local back = serde.json.decode('{"a":[true,false],"b":{"c":"d"}}')
@@ -58,7 +60,11 @@ server:get("/serde", function()
              invalid_utf8 = serde.json.encode("bad \255 byte"),
              keys = serde.json.encode({ [3] = "three" }),
              nested = serde.json.encode({ a = { b = { {}, { c = true } } } }),
-             refused = tostring(select(2, pcall(serde.json.encode, { f = print }))) }
+             refused = tostring(select(2, pcall(serde.json.encode, { f = print }))),
+             bad_key = tostring(select(2, pcall(serde.json.encode, { [true] = 1 }))),
+             cyclic = tostring(select(2, pcall(serde.json.encode, cyclic))),
+             holes = serde.json.encode({ nil, nil, 3, nil, nil }),
+             float_key = serde.json.encode({ [2.5] = "x" }) }
 end)
 server:get("/json-decode", function()
     local d = serde.json.decode('{"i":-9223372036854775808,"j":9223372036854775807,"big":18446744073709551615,'
