@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use http::{Request, StatusCode, header};
 
@@ -13,11 +12,7 @@ use crate::app::{App, AppState};
 use crate::apps::Registry;
 use crate::routes::{Lookup, TargetKind, static_rest};
 
-pub async fn dispatch(
-    State(registry): State<Arc<Registry>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    request: Request<Body>,
-) -> Response {
+pub async fn dispatch(registry: &Registry, client: SocketAddr, request: Request<Body>) -> Response {
     let host = request
         .headers()
         .get(header::HOST)

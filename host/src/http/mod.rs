@@ -11,12 +11,14 @@ mod reply;
 mod static_files;
 mod websocket;
 
+use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
+use axum::extract::Request;
+use axum::serve::IncomingStream;
 use tokio::net::TcpListener;
+use tower::service_fn;
 
 use crate::apps::Registry;
 
@@ -26,8 +28,15 @@ pub async fn serve(
     registry: Arc<Registry>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = Router::new().fallback(dispatch::dispatch).with_state(registry);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    // A plain service per connection rather than a `Router`: there is nothing for axum to
+    // route, and its router would look up the state and the client address per request.
+    let per_connection = service_fn(move |incoming: IncomingStream<'_, TcpListener>| {
+        let (registry, client) = (registry.clone(), *incoming.remote_addr());
+        let serve = service_fn(move |request: Request| {
+            let registry = registry.clone();
+            async move { Ok::<_, Infallible>(dispatch::dispatch(&registry, client, request).await) }
+        });
+        std::future::ready(Ok::<_, Infallible>(serve))
+    });
+    axum::serve(listener, per_connection).with_graceful_shutdown(shutdown).await
 }
