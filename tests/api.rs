@@ -239,10 +239,13 @@ async fn datetime_serde_and_crypto_modules() {
     let mut decoded = json_of(host.get("everything", "/json-decode").await).await;
     let invalid = decoded["invalid"].take();
     assert!(invalid.as_str().unwrap().contains("the text is not valid JSON"), "{invalid}");
+    let deep = decoded["deep"].take();
+    assert!(deep.as_str().unwrap().contains("recursion limit exceeded"), "{deep}");
     assert_eq!(
         decoded,
         json!({ "i": i64::MIN, "j": i64::MAX, "big_type": "float", "f": 2.5, "e_type": "float", "s": "é\n",
-                "n_is_nil": true, "a1": 1, "inner": 2, "a2len": 2, "o": "v", "invalid": null })
+                "n_is_nil": true, "a1": 1, "inner": 2, "a2len": 2, "o": "v", "invalid": null,
+                "duplicate": 2, "deep": null })
     );
 
     let strings = json_of(host.get("everything", "/json-strings").await).await;
@@ -370,7 +373,7 @@ async fn pings_reach_the_handler_and_every_close_form_works() {
     let _welcome = socket.next().await;
     socket.send(Message::text("raise")).await.unwrap();
     assert!(!matches!(socket.next().await, Some(Ok(Message::Text(_)))));
-    let logged = "[everything] WEBSOCKET /ws: init.lua:110: raised on purpose";
+    let logged = "[everything] WEBSOCKET /ws: init.lua:112: raised on purpose";
     assert!(host.log_contains(logged).await, "{}", host.log());
 }
 

@@ -26,6 +26,7 @@ fn sandbox(c: &mut Criterion) {
     for (route, what) in [
         (warm::HELLO_ROUTE, "warm call of a route returning a string"),
         (warm::JSON_ROUTE, "warm call of a route returning 100 items as JSON"),
+        (warm::ECHO_ROUTE, "warm call of a route decoding 1 KiB of JSON and sending it back"),
     ] {
         c.bench_function(what, |b| {
             b.iter_custom(|iterations| {

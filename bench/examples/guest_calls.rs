@@ -5,9 +5,10 @@
 //!     valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/guest_calls json 2000
 //!
 //! Compare the "Collected" totals of two builds (subtract a run with 0 calls for the
-//! set-up). `hello` calls the string route, `json` the 100-item JSON route. Valgrind
-//! reports other CPU features than the machine, so the first run under it compiles the
-//! guest afresh (a minute or more); do one short run before the ones you compare.
+//! set-up). `hello` calls the string route, `json` the 100-item JSON route, `echo` decodes
+//! and re-encodes a 1 KiB JSON document. Valgrind reports other CPU features than the
+//! machine, so the first run under it compiles the guest afresh (a minute or more); do one
+//! short run before the ones you compare.
 
 use astra_bench::warm::{self, WarmApp};
 
@@ -16,8 +17,9 @@ fn main() {
     let route = match args.next().as_deref() {
         Some("hello") => warm::HELLO_ROUTE,
         Some("json") => warm::JSON_ROUTE,
+        Some("echo") => warm::ECHO_ROUTE,
         _ => {
-            eprintln!("usage: guest_calls hello|json [CALLS]");
+            eprintln!("usage: guest_calls hello|json|echo [CALLS]");
             std::process::exit(2);
         }
     };

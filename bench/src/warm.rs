@@ -12,18 +12,26 @@ use astra_host::shutdown::ShutdownSignal;
 use astra_host::store::InstanceSpec;
 use astra_host::units::ByteSize;
 
-/// Route 0 returns a string, route 1 the bench app's 100-item table as JSON.
+/// Route 0 returns a string, route 1 the bench app's 100-item table as JSON, route 2
+/// decodes the bench's 1 KiB POST body and sends it back (the echo route without the
+/// request body).
 const APP: &str = r#"
 local s = require("http").server.new()
+local serde = require("serde")
 local items = {}
 for i = 1, 100 do items[i] = { id = i, name = "item " .. i, done = i % 2 == 0 } end
+local parts = {}
+for i = 0, 41 do parts[#parts + 1] = string.format('{"n":%d,"s":"abcdefgh"}', i) end
+local document = '{"items":[' .. table.concat(parts, ",") .. ']}'
 s:get("/", function() return "hello" end)
 s:get("/json", function() return items end)
+s:get("/echo", function() return serde.json.decode(document) end)
 s:run()
 "#;
 
 pub const HELLO_ROUTE: u32 = 0;
 pub const JSON_ROUTE: u32 = 1;
+pub const ECHO_ROUTE: u32 = 2;
 
 pub const LIMITS: CallLimits = CallLimits { cpu_time: Duration::from_secs(2), wall_time: Some(Duration::from_secs(30)) };
 

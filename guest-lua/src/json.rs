@@ -4,18 +4,20 @@
 //! Neither direction goes value by value through mlua's handles, each of which is a
 //! protected call of its own. Encoding walks Lua's tables in C (`c/json_encode.c`), reading
 //! keys and values in place, and leaves floats and strings that need escaping to Rust, here.
-//! Decoding parses with serde_json first, then pushes the values through Lua's C API in one
-//! protected call; the one error that can then be raised, out of memory, unwinds to it
-//! through frames that own nothing. The mapping is mlua's: a table with a sequence part is
+//! Decoding parses with serde_json first, into a flat list of tokens, then pushes the values
+//! through Lua's C API in one protected call; the one error that can then be raised, out of
+//! memory, unwinds to it through frames that own nothing. The mapping is mlua's: a table with a sequence part is
 //! an array (its other keys are ignored), any other table an object, an empty table `{}`;
 //! NaN and infinities are null; functions, threads and userdata are errors; `null` reads
 //! back as nil.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::io::Write as _;
 
 use mlua::{Lua, Value, ffi};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 thread_local! {
     /// The length of the last encoding: routes tend to send alike documents, so the next
@@ -126,8 +128,7 @@ unsafe extern "C" fn astra_json_write_escaped(out: *mut Output, bytes: *const u8
 
 /// `what` names the input in the error: "the body", "the text".
 pub fn decode(lua: &Lua, bytes: &[u8], what: &str) -> mlua::Result<Value> {
-    let json: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| mlua::Error::runtime(format!("{what} is not valid JSON: {e}")))?;
+    let tape = Tape::parse(bytes).map_err(|e| mlua::Error::runtime(format!("{what} is not valid JSON: {e}")))?;
     let mut too_deep = false;
     // SAFETY: see the module note: the closure only pushes, on stack slots it checked for.
     let value = unsafe {
@@ -137,7 +138,7 @@ pub fn decode(lua: &Lua, bytes: &[u8], what: &str) -> mlua::Result<Value> {
                 too_deep = true;
                 return;
             }
-            push_json(state, &json);
+            push_tokens(state, &mut tape.0.iter());
         })
     }?;
     if too_deep {
@@ -146,29 +147,148 @@ pub fn decode(lua: &Lua, bytes: &[u8], what: &str) -> mlua::Result<Value> {
     Ok(value)
 }
 
-unsafe fn push_json(state: *mut ffi::lua_State, value: &serde_json::Value) {
-    use serde_json::Value as Json;
+/// A parsed document as one flat list of tokens in document order: strings without
+/// escapes borrow from the input, so parsing allocates little beyond the list itself
+/// (a `serde_json::Value` allocates a map node or a `String` for nearly every token).
+struct Tape<'a>(Vec<Token<'a>>);
+
+enum Token<'a> {
+    Null,
+    Bool(bool),
+    Integer(i64),
+    Float(f64),
+    String(Cow<'a, str>),
+    /// This many items follow, each one value.
+    Array(usize),
+    /// This many fields follow, each a `String` key and then one value.
+    Object(usize),
+}
+
+impl<'a> Tape<'a> {
+    fn parse(bytes: &'a [u8]) -> serde_json::Result<Tape<'a>> {
+        // About one token in every 5 to 10 bytes of typical JSON; a large body grows the
+        // list rather than reserving for its worst case up front.
+        let mut tokens = Vec::with_capacity((bytes.len() / 8).min(4096));
+        let mut parser = serde_json::Deserializer::from_slice(bytes);
+        Recorder(&mut tokens).deserialize(&mut parser)?;
+        parser.end()?;
+        Ok(Tape(tokens))
+    }
+}
+
+/// Appends the tokens of one value to the list it holds.
+struct Recorder<'t, 'a>(&'t mut Vec<Token<'a>>);
+
+impl<'a> DeserializeSeed<'a> for Recorder<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'a>>(self, parser: D) -> Result<(), D::Error> {
+        parser.deserialize_any(self)
+    }
+}
+
+impl<'a> Visitor<'a> for Recorder<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.0.push(Token::Null);
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<(), E> {
+        self.0.push(Token::Bool(b));
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<(), E> {
+        self.0.push(Token::Integer(n));
+        Ok(())
+    }
+
+    /// Past `i64::MAX`, a float, as Lua itself reads such a literal.
+    fn visit_u64<E>(self, n: u64) -> Result<(), E> {
+        self.0.push(i64::try_from(n).map_or(Token::Float(n as f64), Token::Integer));
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<(), E> {
+        self.0.push(Token::Float(n));
+        Ok(())
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'a str) -> Result<(), E> {
+        self.0.push(Token::String(Cow::Borrowed(s)));
+        Ok(())
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        self.0.push(Token::String(Cow::Owned(s.to_owned())));
+        Ok(())
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<(), E> {
+        self.0.push(Token::String(Cow::Owned(s)));
+        Ok(())
+    }
+
+    fn visit_seq<S: SeqAccess<'a>>(self, mut items: S) -> Result<(), S::Error> {
+        record_container(self.0, Token::Array, |tokens| Ok(items.next_element_seed(Recorder(tokens))?.is_some()))
+    }
+
+    fn visit_map<M: MapAccess<'a>>(self, mut fields: M) -> Result<(), M::Error> {
+        record_container(self.0, Token::Object, |tokens| {
+            if fields.next_key_seed(Recorder(&mut *tokens))?.is_none() {
+                return Ok(false);
+            }
+            fields.next_value_seed(Recorder(tokens))?;
+            Ok(true)
+        })
+    }
+}
+
+/// Records an array or object: its token, counting the entries `next_entry` records after
+/// it (it returns false once there are no more).
+fn record_container<'a, E>(
+    tokens: &mut Vec<Token<'a>>,
+    token: fn(usize) -> Token<'a>,
+    mut next_entry: impl FnMut(&mut Vec<Token<'a>>) -> Result<bool, E>,
+) -> Result<(), E> {
+    let at = tokens.len();
+    tokens.push(token(0));
+    let mut count = 0;
+    while next_entry(tokens)? {
+        count += 1;
+    }
+    tokens[at] = token(count);
+    Ok(())
+}
+
+/// Pushes the value whose tokens come next. The tape is well formed (the recorder wrote
+/// it), so a missing token cannot happen; it would push nil.
+unsafe fn push_tokens<'a>(state: *mut ffi::lua_State, tokens: &mut std::slice::Iter<'_, Token<'a>>) {
     unsafe {
-        match value {
-            Json::Null => ffi::lua_pushnil(state),
-            Json::Bool(b) => ffi::lua_pushboolean(state, c_int::from(*b)),
-            Json::Number(n) => match n.as_i64() {
-                Some(n) => ffi::lua_pushinteger(state, n),
-                None => ffi::lua_pushnumber(state, n.as_f64().unwrap_or(f64::NAN)),
-            },
-            Json::String(s) => push_bytes(state, s.as_bytes()),
-            Json::Array(items) => {
-                ffi::lua_createtable(state, c_int::try_from(items.len()).unwrap_or(0), 0);
-                for (i, item) in items.iter().enumerate() {
-                    push_json(state, item);
-                    ffi::lua_rawseti(state, -2, i as ffi::lua_Integer + 1);
+        match tokens.next() {
+            None | Some(Token::Null) => ffi::lua_pushnil(state),
+            Some(Token::Bool(b)) => ffi::lua_pushboolean(state, c_int::from(*b)),
+            Some(Token::Integer(n)) => ffi::lua_pushinteger(state, *n),
+            Some(Token::Float(n)) => ffi::lua_pushnumber(state, *n),
+            Some(Token::String(s)) => push_bytes(state, s.as_bytes()),
+            Some(Token::Array(count)) => {
+                ffi::lua_createtable(state, c_int::try_from(*count).unwrap_or(0), 0);
+                for i in 1..=*count {
+                    push_tokens(state, tokens);
+                    ffi::lua_rawseti(state, -2, i as ffi::lua_Integer);
                 }
             }
-            Json::Object(fields) => {
-                ffi::lua_createtable(state, 0, c_int::try_from(fields.len()).unwrap_or(0));
-                for (key, field) in fields {
-                    push_bytes(state, key.as_bytes());
-                    push_json(state, field);
+            Some(Token::Object(count)) => {
+                ffi::lua_createtable(state, 0, c_int::try_from(*count).unwrap_or(0));
+                for _ in 0..*count {
+                    push_tokens(state, tokens);
+                    push_tokens(state, tokens);
                     ffi::lua_rawset(state, -3);
                 }
             }

@@ -71,7 +71,9 @@ server:get("/json-decode", function()
         .. '"f":2.5,"e":1e3,"s":"\\u00e9\\n","n":null,"a":[1,[2,[]],{}],"o":{"k":"v"}}')
     return { i = d.i, j = d.j, big_type = math.type(d.big), f = d.f, e_type = math.type(d.e), s = d.s,
              n_is_nil = d.n == nil, a1 = d.a[1], inner = d.a[2][1], a2len = #d.a[2], o = d.o.k,
-             invalid = tostring(select(2, pcall(serde.json.decode, "{oops"))) }
+             invalid = tostring(select(2, pcall(serde.json.decode, "{oops"))),
+             duplicate = serde.json.decode('{"k":1,"k":2}').k,
+             deep = tostring(select(2, pcall(serde.json.decode, string.rep("[", 200) .. string.rep("]", 200)))) }
 end)
 -- Each character JSON escapes (and some it does not) at every offset of strings of
 -- 1 to 18 characters.
