@@ -3,13 +3,13 @@
 //!
 //! Neither direction goes value by value through mlua's handles, each of which is a
 //! protected call of its own. Encoding walks Lua's tables in C (`c/json_encode.c`), reading
-//! keys and values in place, and leaves floats and strings that need escaping to Rust, here.
-//! Decoding parses with serde_json first, into a flat list of tokens, then pushes the values
-//! through Lua's C API in one protected call; the one error that can then be raised, out of
-//! memory, unwinds to it through frames that own nothing. The mapping is mlua's: a table with a sequence part is
-//! an array (its other keys are ignored), any other table an object, an empty table `{}`;
-//! NaN and infinities are null; functions, threads and userdata are errors; `null` reads
-//! back as nil.
+//! keys and values in place, and leaves floats and strings that need escaping to Rust,
+//! here. Decoding parses with serde_json first, into a flat list of tokens, then pushes the
+//! values through Lua's C API in one protected call; the one error that can then be raised,
+//! out of memory, unwinds to it through frames that own nothing. The mapping is mlua's: a
+//! table with a sequence part is an array (its other keys are ignored), any other table an
+//! object, an empty table `{}`; NaN and infinities are null; functions, threads and
+//! userdata are errors; `null` reads back as nil.
 
 use std::borrow::Cow;
 use std::cell::Cell;
