@@ -1,5 +1,5 @@
--- Globals every app sees: Astra, print, pprint; app-local `require`; and the protected
--- caller the guest runs every callback through.
+-- Globals every app sees: Astra, print, pprint; app-local `require`; and the error handler
+-- the guest runs every callback under.
 local internal = ...
 
 -- Only the read-only half of the debug library: the rest can break the interpreter's
@@ -91,6 +91,4 @@ local function on_error(err)
     return { message = message, traceback = traceback("", 2) }
 end
 
-return function(f, ...)
-    return xpcall(f, on_error, ...)
-end
+return on_error

@@ -4,6 +4,8 @@
 //! Route ids are indexes into the `server.routes` list as it stood when `server:run()`
 //! returned, so the host and the guest agree on them without sending functions across.
 
+use std::ffi::c_int;
+
 use mlua::state::{GcGenParams, GcMode};
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, ffi};
 
@@ -17,8 +19,8 @@ use crate::{convert, lua_modules, request, response, socket};
 
 pub struct App {
     lua: Lua,
-    /// `xpcall` with the prelude's error handler: see `errors`.
-    protected_call: Function,
+    /// The prelude's error handler, which every call into Lua runs under: see `errors`.
+    error_handler: Function,
     /// Per route id: the Lua function to call, if the route has one.
     callbacks: Vec<Option<Callback>>,
 }
@@ -64,7 +66,7 @@ impl App {
         let lua_error = |e: mlua::Error| errors::from_mlua(&e);
         lua.set_memory_limit(usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX))
             .map_err(lua_error)?;
-        let protected_call = lua_modules::install(&lua).map_err(lua_error)?;
+        let error_handler = lua_modules::install(&lua).map_err(lua_error)?;
 
         let source = std::fs::read(format!("/app/{}", config.entry))
             .map_err(|e| plain(format!("cannot read {}: {}", config.entry, io_reason(&e))))?;
@@ -76,7 +78,7 @@ impl App {
                 mlua::Error::SyntaxError { message, .. } => plain(message),
                 other => errors::from_mlua(&other),
             })?;
-        let app = App { lua, protected_call, callbacks: Vec::new() };
+        let app = App { lua, error_handler, callbacks: Vec::new() };
         app.protected(chunk, ())?;
 
         let server: Option<Table> = app
@@ -135,12 +137,20 @@ impl App {
         self.lua.create_userdata(value).map_err(|e| errors::from_mlua(&e))
     }
 
-    /// Calls `f` under the prelude's error handler; its first result, if any.
+    /// Calls `f` under the prelude's error handler, as `xpcall` would but without a Lua
+    /// frame of its own; its first result, if any.
     fn protected(&self, f: Function, args: impl mlua::IntoLuaMulti) -> Result<Value, LuaError> {
-        let (succeeded, value) = self
-            .protected_call
-            .call::<(bool, Value)>((f, args))
-            .map_err(|e| errors::from_mlua(&e))?;
+        // SAFETY: the stack holds the handler, `f` and its arguments, pushed by `exec_raw`;
+        // `lua_pcall` catches whatever the call raises, and leaves one value, which a flag
+        // then joins in the handler's slot.
+        let called = unsafe {
+            self.lua.exec_raw::<(bool, Value)>((&self.error_handler, f, args), |state| {
+                let status = ffi::lua_pcall(state, ffi::lua_gettop(state) - 2, 1, 1);
+                ffi::lua_pushboolean(state, c_int::from(status == ffi::LUA_OK));
+                ffi::lua_replace(state, 1);
+            })
+        };
+        let (succeeded, value) = called.map_err(|e| errors::from_mlua(&e))?;
         if succeeded { Ok(value) } else { Err(error_value(value)) }
     }
 
@@ -225,8 +235,8 @@ fn short(error: &mlua::Error) -> String {
     }
 }
 
-/// The second value `xpcall` returned: the handler's `{message, traceback}` table, or a
-/// bare value when the handler could not run (out of memory).
+/// What a failed call left: the handler's `{message, traceback}` table, or a bare value
+/// when the handler could not run (out of memory).
 fn error_value(value: Value) -> LuaError {
     match value {
         Value::Table(t) => LuaError {

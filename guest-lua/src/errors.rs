@@ -1,6 +1,6 @@
 //! Lua errors as the host sees them: a message that names file and line, and a traceback.
 //!
-//! Callbacks run under `xpcall` with a handler (in `lua/prelude.lua`) that captures both
+//! Callbacks run under a message handler (in `lua/prelude.lua`) that captures both
 //! while the failing frame is still on the stack; errors raised by Rust methods carry no
 //! position of their own, so the handler prefixes the innermost Lua frame's.
 

@@ -15,11 +15,11 @@ pub const SERVER_KEY: &str = "astra.server";
 const PRELUDE: &str = include_str!("../lua/prelude.lua");
 const HTTP: &str = include_str!("../lua/http.lua");
 
-/// Sets up globals and `require`-able modules; returns the protected caller that every
-/// call into Lua goes through (see `errors`).
+/// Sets up globals and `require`-able modules; returns the error handler that every call
+/// into Lua runs under (see `errors`).
 pub fn install(lua: &Lua) -> mlua::Result<Function> {
     let internal = internal_functions(lua)?;
-    let protected_call: Function = lua
+    let error_handler: Function = lua
         .load(PRELUDE)
         .set_name("@astra/prelude.lua")
         .call(internal.clone())?;
@@ -36,7 +36,7 @@ pub fn install(lua: &Lua) -> mlua::Result<Function> {
     preload.set("datetime", lua.create_function(|lua, ()| crate::datetime::module(lua))?)?;
     preload.set("crypto", lua.create_function(|lua, ()| crate::crypto::module(lua))?)?;
     preload.set("serde", lua.create_function(|lua, ()| crate::serde_module::module(lua))?)?;
-    Ok(protected_call)
+    Ok(error_handler)
 }
 
 fn internal_functions(lua: &Lua) -> mlua::Result<Table> {
