@@ -76,8 +76,9 @@ package.searchers[3] = nil
 package.searchers[4] = nil
 
 -- Errors raised by Rust methods carry no position: give them the innermost Lua frame's.
+-- Their text ends with a traceback of its own, which the one taken here replaces.
 local function on_error(err)
-    local message = tostring(err):gsub("^runtime error: ", "")
+    local message = tostring(err):gsub("^runtime error: ", ""):gsub("\nstack traceback:.*$", "")
     if not message:match("^[^%s:]+:%d+: ") then
         for level = 2, 50 do
             local info = getinfo(level, "Sl")
