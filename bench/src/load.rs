@@ -37,6 +37,9 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// CPU time (user and system) the server process used during the run, where measured.
     pub server_cpu: Option<Duration>,
+    /// The same for the load generator: on a machine this small, what it takes is not
+    /// left for the server.
+    pub load_generator_cpu: Option<Duration>,
 }
 
 impl Outcome {
@@ -49,6 +52,12 @@ impl Outcome {
     pub fn cpu_per_request(&self) -> Option<Duration> {
         let answered = u32::try_from(self.ok + self.failed).ok().filter(|&n| n > 0)?;
         Some(self.server_cpu? / answered)
+    }
+
+    /// Cores the server and the load generator kept busy, on average over the run.
+    pub fn cores_busy(&self) -> Option<(f64, f64)> {
+        let seconds = self.elapsed.as_secs_f64();
+        Some((self.server_cpu?.as_secs_f64() / seconds, self.load_generator_cpu?.as_secs_f64() / seconds))
     }
 
     pub fn percentile(&mut self, p: f64) -> Duration {

@@ -6,7 +6,8 @@
 //! Next to requests per second it reports the server's own CPU time per request, read from
 //! /proc: it moves far less than throughput when other work shares the machine.
 //!
-//! `ASTRA_BENCH_SECONDS` sets the length of each load run (default 5).
+//! `ASTRA_BENCH_SECONDS` sets the length of each load run (default 5). Arguments name the
+//! scenarios to run (see `SCENARIOS`); none runs them all.
 
 mod load;
 mod servers;
@@ -52,13 +53,46 @@ impl Row {
     }
 }
 
+/// Scenario names, as given on the command line. `routes` and `half-load` report ratios
+/// to the hello run, so hello runs whenever either of them does.
+const SCENARIOS: [&str; 8] = ["hello", "routes", "fib", "half-load", "websocket", "noisy", "native", "startup"];
+const SERVED_SCENARIOS: [&str; 6] = ["hello", "routes", "fib", "half-load", "websocket", "noisy"];
+
 #[tokio::main]
 async fn main() {
+    let chosen: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(unknown) = chosen.iter().find(|name| !SCENARIOS.contains(&name.as_str())) {
+        let usage = format!("usage: astra-bench [SCENARIO...], scenarios: {} (none: all)", SCENARIOS.join(", "));
+        if unknown == "-h" || unknown == "--help" {
+            println!("{usage}");
+            return;
+        }
+        eprintln!("astra-bench: no scenario named {unknown:?}\n{usage}");
+        std::process::exit(2);
+    }
+    let wanted = |name: &str| chosen.is_empty() || chosen.iter().any(|c| c == name);
     let seconds: u64 = std::env::var("ASTRA_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let duration = Duration::from_secs(seconds);
     let connections = 32;
     eprintln!("astra-bench: {seconds} s per run, {connections} connections, on {} cores", cores());
 
+    let mut rows = Vec::new();
+    if SERVED_SCENARIOS.iter().any(|name| wanted(name)) {
+        rows.extend(against_baseline(&wanted, duration, connections).await);
+    }
+    if wanted("native") {
+        eprintln!("astra-bench: wasm Lua against native Lua");
+        rows.push(wasm_against_native().await);
+    }
+    if wanted("startup") {
+        eprintln!("astra-bench: start-up");
+        rows.extend(startup().await);
+    }
+    print_table(&rows, seconds, connections);
+}
+
+/// The scenarios served by astra-host and the plain axum server, started once for all.
+async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, connections: usize) -> Vec<Row> {
     let host = Server::astra_host(&servers::workspace().join("bench/apps"), &[]).await;
     let baseline = Server::baseline().await;
     let load = |server: &Server, app: &str, method: hyper::Method, path: &str, body: &[u8]| Load {
@@ -74,68 +108,101 @@ async fn main() {
     let get = hyper::Method::GET;
     let mut rows = Vec::new();
 
-    eprintln!("astra-bench: hello");
-    let mut axum_hello = baseline.drive(&load(&baseline, "bench", get.clone(), "/hello", b"")).await;
-    let mut astra_hello = host.drive(&load(&host, "bench", get.clone(), "/hello", b"")).await;
-    let hello_rps = astra_hello.rps();
-    let mut astra_row = Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello");
-    if let (Some(astra), Some(axum)) = (astra_hello.cpu_per_request(), axum_hello.cpu_per_request()) {
-        let separator = if astra_row.note.is_empty() { "" } else { "; " };
-        astra_row.note += &format!("{separator}server CPU per request {:.2} × axum", astra.as_secs_f64() / axum.as_secs_f64());
-    }
-    rows.push(Row::load("hello, plain axum", &mut axum_hello));
-    rows.push(astra_row);
-
-    let body_1k = echo_body();
-    for (what, method, path, body) in [
-        ("JSON, 100-item table", get.clone(), "/json", &b""[..]),
-        ("path param + response header", get.clone(), "/users/42", &b""[..]),
-        ("POST 1 KiB JSON, echoed", hyper::Method::POST, "/echo", body_1k.as_bytes()),
-    ] {
-        eprintln!("astra-bench: {what}");
-        let mut outcome = host.drive(&load(&host, "bench", method, path, body)).await;
-        let ratio = outcome.rps() / hello_rps;
-        rows.push(Row::load(what, &mut outcome).ratio(ratio, "astra hello"));
+    let mut hello_rps = 0.0;
+    if wanted("hello") || wanted("routes") || wanted("half-load") {
+        eprintln!("astra-bench: hello");
+        let mut axum_hello = baseline.drive(&load(&baseline, "bench", get.clone(), "/hello", b"")).await;
+        let mut astra_hello = host.drive(&load(&host, "bench", get.clone(), "/hello", b"")).await;
+        hello_rps = astra_hello.rps();
+        let mut astra_row =
+            Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello");
+        if let (Some(astra), Some(axum)) = (astra_hello.cpu_per_request(), axum_hello.cpu_per_request()) {
+            let separator = if astra_row.note.is_empty() { "" } else { "; " };
+            let ratio = astra.as_secs_f64() / axum.as_secs_f64();
+            astra_row.note += &format!("{separator}server CPU per request {ratio:.2} × axum");
+        }
+        rows.push(Row::load("hello, plain axum", &mut axum_hello));
+        rows.push(astra_row);
     }
 
-    eprintln!("astra-bench: fib(20)");
-    let mut axum_fib = baseline.drive(&load(&baseline, "bench", get.clone(), "/fib", b"")).await;
-    let mut astra_fib = host.drive(&load(&host, "bench", get.clone(), "/fib", b"")).await;
-    let ratio = astra_fib.rps() / axum_fib.rps();
-    rows.push(Row::load("fib(20), plain axum (native Rust)", &mut axum_fib));
-    rows.push(Row::load("fib(20), astra-host (Lua in wasm)", &mut astra_fib).ratio(ratio, "axum fib"));
-
-    eprintln!("astra-bench: hello at half the maximum rate");
-    let half_rate = hello_rps / 2.0;
-    for (what, server) in [("astra-host", &host), ("plain axum, same rate", &baseline)] {
-        let mut paced = load(server, "bench", get.clone(), "/hello", b"");
-        paced.rate = Some(half_rate);
-        let mut outcome = server.drive(&paced).await;
-        rows.push(Row::load(&format!("hello at half max load ({half_rate:.0} req/s offered), {what}"), &mut outcome));
+    if wanted("routes") {
+        let body_1k = echo_body();
+        for (what, method, path, body) in [
+            ("JSON, 100-item table", get.clone(), "/json", &b""[..]),
+            ("path param + response header", get.clone(), "/users/42", &b""[..]),
+            ("POST 1 KiB JSON, echoed", hyper::Method::POST, "/echo", body_1k.as_bytes()),
+        ] {
+            eprintln!("astra-bench: {what}");
+            let mut outcome = host.drive(&load(&host, "bench", method, path, body)).await;
+            let ratio = outcome.rps() / hello_rps;
+            rows.push(Row::load(what, &mut outcome).ratio(ratio, "astra hello"));
+        }
     }
 
-    eprintln!("astra-bench: WebSocket echo");
-    rows.push(websocket_echo(&host, duration).await);
+    if wanted("fib") {
+        eprintln!("astra-bench: fib(20)");
+        let mut axum_fib = baseline.drive(&load(&baseline, "bench", get.clone(), "/fib", b"")).await;
+        let mut astra_fib = host.drive(&load(&host, "bench", get.clone(), "/fib", b"")).await;
+        let ratio = astra_fib.rps() / axum_fib.rps();
+        rows.push(Row::load("fib(20), plain axum (native Rust)", &mut axum_fib));
+        rows.push(Row::load("fib(20), astra-host (Lua in wasm)", &mut astra_fib).ratio(ratio, "axum fib"));
+    }
 
-    eprintln!("astra-bench: noisy neighbour");
-    let good = load(&host, "bench", get.clone(), "/hello", b"");
-    let mut alone = host.drive(&good).await;
-    let mut noisy = load(&host, "noisy", get.clone(), "/burn", b"");
-    noisy.connections = 8;
-    let (mut beside, _) = tokio::join!(load::run(&good), load::run(&noisy));
-    let ratio = beside.rps() / alone.rps();
-    rows.push(Row::load("good app alone", &mut alone));
-    rows.push(Row::load("good app while another floods CPU burners", &mut beside).ratio(ratio, "alone"));
-    drop(host);
-    drop(baseline);
+    if wanted("half-load") {
+        eprintln!("astra-bench: hello at half the maximum rate, {PACED_RUNS} runs of each server in turns");
+        let half_rate = hello_rps / 2.0;
+        let servers = [("astra-host", &host), ("plain axum, same rate", &baseline)];
+        let mut runs: [Vec<Outcome>; 2] = Default::default();
+        for _ in 0..PACED_RUNS {
+            for ((_, server), runs) in servers.iter().zip(&mut runs) {
+                let mut paced = load(server, "bench", get.clone(), "/hello", b"");
+                paced.rate = Some(half_rate);
+                runs.push(server.drive(&paced).await);
+            }
+        }
+        for ((what, _), runs) in servers.iter().zip(runs) {
+            let what = format!("hello at half max load ({half_rate:.0} req/s offered), {what}");
+            rows.push(median_by_p99(&what, runs));
+        }
+    }
 
-    eprintln!("astra-bench: wasm Lua against native Lua");
-    rows.push(wasm_against_native().await);
+    if wanted("websocket") {
+        eprintln!("astra-bench: WebSocket echo");
+        rows.push(websocket_echo(&host, duration).await);
+    }
 
-    eprintln!("astra-bench: start-up");
-    rows.extend(startup().await);
+    if wanted("noisy") {
+        eprintln!("astra-bench: noisy neighbour");
+        let good = load(&host, "bench", get.clone(), "/hello", b"");
+        let mut alone = host.drive(&good).await;
+        let mut noisy = load(&host, "noisy", get.clone(), "/burn", b"");
+        noisy.connections = 8;
+        let (mut beside, _) = tokio::join!(load::run(&good), load::run(&noisy));
+        let ratio = beside.rps() / alone.rps();
+        rows.push(Row::load("good app alone", &mut alone));
+        rows.push(Row::load("good app while another floods CPU burners", &mut beside).ratio(ratio, "alone"));
+    }
+    rows
+}
 
-    print_table(&rows, seconds, connections);
+/// Paced runs per server: the p99 of one run swings with whatever else the machine does
+/// in those seconds, the median of a few taken in turns much less.
+const PACED_RUNS: usize = 3;
+
+/// The row of the run with the median p99, noting every run's p99 and how busy the
+/// machine was.
+fn median_by_p99(what: &str, runs: Vec<Outcome>) -> Row {
+    let mut runs: Vec<(Duration, Outcome)> = runs.into_iter().map(|mut run| (run.percentile(0.99), run)).collect();
+    runs.sort_by_key(|(p99, _)| *p99);
+    let p99s: Vec<String> = runs.iter().map(|(p99, _)| format!("{:.2}", p99.as_secs_f64() * 1e3)).collect();
+    let mut note = format!("median of {} runs by p99 ({} ms)", runs.len(), p99s.join(" / "));
+    let (_, mut median) = runs.swap_remove(runs.len() / 2);
+    if let Some((server, load_generator)) = median.cores_busy() {
+        note += &format!("; cores busy: server {server:.2}, load generator {load_generator:.2}");
+    }
+    let mut row = Row::load(what, &mut median);
+    row.note = if row.note.is_empty() { note } else { format!("{}; {note}", row.note) };
+    row
 }
 
 fn echo_body() -> String {

@@ -72,22 +72,19 @@ impl Server {
         head.starts_with("HTTP/1.1 2").then(|| body.to_string())
     }
 
-    /// Runs `load` against this server, and measures the server's CPU time meanwhile.
+    /// Runs `load` against this server, and measures the CPU time of the server and of
+    /// this process (the load generator) meanwhile.
     pub async fn drive(&self, load: &Load) -> Outcome {
-        let before = self.cpu_time();
+        let server = self.child.id();
+        let before = (server.and_then(cpu_time), cpu_time(std::process::id()));
         let mut outcome = load::run(load).await;
-        outcome.server_cpu = self.cpu_time().zip(before).map(|(after, before)| after.saturating_sub(before));
+        let after = (server.and_then(cpu_time), cpu_time(std::process::id()));
+        let spent = |after: Option<Duration>, before: Option<Duration>| {
+            after.zip(before).map(|(after, before)| after.saturating_sub(before))
+        };
+        outcome.server_cpu = spent(after.0, before.0);
+        outcome.load_generator_cpu = spent(after.1, before.1);
         outcome
-    }
-
-    /// User plus system time of the server process, from /proc/PID/stat.
-    fn cpu_time(&self) -> Option<Duration> {
-        // Fields 14 and 15, counted after the command name, which may hold spaces.
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()?)).ok()?;
-        let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
-        let ticks: u64 = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
-        // The kernel reports these in USER_HZ, which is 100 on Linux whatever the tick rate.
-        Some(Duration::from_millis(ticks * 10))
     }
 
     pub fn resident_mib(&self) -> f64 {
@@ -127,6 +124,16 @@ async fn wait_for_address<R: tokio::io::AsyncBufRead + Unpin + Send + 'static>(
             return addr;
         }
     }
+}
+
+/// User plus system time of process `pid`, from /proc/PID/stat.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    // Fields 14 and 15, counted after the command name, which may hold spaces.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let ticks: u64 = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
+    // The kernel reports these in USER_HZ, which is 100 on Linux whatever the tick rate.
+    Some(Duration::from_millis(ticks * 10))
 }
 
 /// A folder of `count` hello apps named app0, app1, ...
