@@ -323,35 +323,28 @@ async fn sigterm_exits_cleanly() {
 
 #[tokio::test]
 async fn bad_command_lines_are_explained() {
-    let output = std::process::Command::new(astra_tests::binary()).output().unwrap();
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing to serve: give --apps DIR"));
-
-    let output = std::process::Command::new(astra_tests::binary())
-        .args(["--apps", "/no/such/folder"])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the apps folder /no/such/folder"));
-
-    let output = std::process::Command::new(astra_tests::binary())
-        .args(["--apps", ".", "--memory-limit", "lots"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    assert!(refused(&[]).contains("nothing to serve: give --apps DIR"));
+    assert!(refused(&["--apps", "/no/such/folder"]).contains("cannot read the apps folder /no/such/folder"));
+    let stderr = refused(&["--apps", ".", "--memory-limit", "lots"]);
     assert!(stderr.contains("--memory-limit") && stderr.contains("64MiB"), "{stderr}");
+    let stderr = refused(&["--apps", ".", "--workers", "0"]);
+    assert!(stderr.contains("invalid value '0' for '--workers <N>'"), "{stderr}");
 
     // Host flags work on either side of `run`.
     for args in [["run", "app.lua", "--memory-limit", "lots"], ["--memory-limit", "lots", "run", "app.lua"]] {
-        let output = std::process::Command::new(astra_tests::binary()).args(args).output().unwrap();
-        assert!(!output.status.success());
-        assert!(String::from_utf8_lossy(&output.stderr).contains("--memory-limit"), "{args:?}");
+        assert!(refused(&args).contains("--memory-limit"), "{args:?}");
     }
 
     let output = std::process::Command::new(astra_tests::binary()).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    for needle in ["--apps", "--listen", "--domain", "--memory-limit", "run", "<name>.localhost"] {
+    for needle in ["--apps", "--listen", "--domain", "--memory-limit", "--workers", "run", "<name>.localhost"] {
         assert!(help.contains(needle), "--help mentions {needle}");
     }
+}
+
+/// Runs astra-host with `args`, which it must refuse; what it printed on stderr.
+fn refused(args: &[&str]) -> String {
+    let output = std::process::Command::new(astra_tests::binary()).args(args).output().unwrap();
+    assert!(!output.status.success(), "{args:?} was accepted");
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }

@@ -23,7 +23,16 @@ async fn assert_good(host: &Host) {
 
 #[tokio::test]
 async fn cpu_burners_get_503_and_neighbours_keep_answering() {
-    let host = host();
+    burners_beside_a_neighbour(host()).await;
+}
+
+/// With one worker thread, short requests run between the ticks of the long calls.
+#[tokio::test]
+async fn cpu_burners_leave_room_for_neighbours_on_a_single_worker() {
+    burners_beside_a_neighbour(Host::serve(&apps("hostile"), &["--workers", "1"])).await;
+}
+
+async fn burners_beside_a_neighbour(host: Host) {
     let looper = host.client("looper");
     let floods: Vec<_> = (0..2)
         .map(|_| tokio::spawn(looper.get(host.url("looper", "/")).send()))

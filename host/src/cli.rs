@@ -2,6 +2,7 @@
 //! binary can be configured by a service manager without a wrapper script.
 
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -87,6 +88,11 @@ pub struct HostArgs {
     /// Instances idle this long are released (one per app stays warm), e.g. 60s.
     #[arg(global = true, long, env = "ASTRA_IDLE_TIMEOUT", value_name = "TIME", default_value = "60s")]
     pub idle_timeout: Span,
+
+    /// Threads that run requests [default: one per core]. Long CPU-bound calls share all
+    /// of them but one, so short requests always find one free.
+    #[arg(global = true, long, env = "ASTRA_WORKERS", value_name = "N")]
+    pub workers: Option<NonZeroUsize>,
 
     /// Allocate each instance's memory on demand instead of from a pre-reserved pool.
     #[arg(global = true, long, env = "ASTRA_NO_POOLING")]

@@ -75,7 +75,7 @@ impl Sandbox {
 
         let ticker = Arc::new(AtomicBool::new(true));
         spawn_epoch_ticker(engine.clone(), ticker.clone());
-        Ok(Sandbox { engine, pre, lanes: Lanes::for_this_machine(), ticker })
+        Ok(Sandbox { engine, pre, lanes: Lanes::for_this_runtime(), ticker })
     }
 }
 

@@ -4,9 +4,10 @@
 //! but not between *apps*: an app running eight CPU-bound requests would hold both
 //! worker threads of a two-core machine, and every other app's requests would queue
 //! behind its time slices. So a call that has run for more than a few ticks becomes
-//! "long" and must hold one of `cores - 1` lanes to go on running. Short calls, which is
-//! nearly all of them, never wait; long ones share all cores but one, so short requests
-//! of any app always find a free core.
+//! "long" and must hold one of `workers - 1` lanes to go on running. Short calls, which
+//! is nearly all of them, never wait; long ones share all worker threads but one, so
+//! short requests of any app always find a free worker. With a single worker there is
+//! one lane, and short requests run between a long call's ticks.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -24,9 +25,13 @@ const LONG_AFTER: Duration = Duration::from_millis(5);
 pub struct Lanes(Arc<Semaphore>);
 
 impl Lanes {
-    pub fn for_this_machine() -> Lanes {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Lanes(Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))))
+    /// One lane fewer than the runtime has worker threads (outside a runtime: cores).
+    pub fn for_this_runtime() -> Lanes {
+        let workers = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.metrics().num_workers(),
+            Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        Lanes(Arc::new(Semaphore::new(workers.saturating_sub(1).max(1))))
     }
 }
 
