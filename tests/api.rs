@@ -235,6 +235,8 @@ async fn datetime_serde_and_crypto_modules() {
     // A table whose border is 0 is an object, even with values in its array part.
     assert_eq!(serde["holes"], r#"{"3":3}"#);
     assert_eq!(serde["float_key"], r#"{"2.5":"x"}"#);
+    // An array that goes on past its array part: the constructor puts [3] in the hash part.
+    assert_eq!(serde["spilled"], "[1,2,3]");
 
     let mut decoded = json_of(host.get("everything", "/json-decode").await).await;
     let invalid = decoded["invalid"].take();

@@ -177,9 +177,12 @@ static int put_table(json_out *out, Table *t, int depth) {
   lua_Unsigned len = no_array && isempty(luaH_getint(t, 1)) ? 0 : luaH_getn(t);
   if (len > 0) {
     put_byte(out, '[');
+    /* The items in the array part are read in place; only those past it are looked up. */
+    lua_Unsigned asize = no_array ? 0 : luaH_realasize(t);
     for (lua_Unsigned i = 1; i <= len; i++) {
       if (i > 1) put_byte(out, ',');
-      int status = put_value(out, luaH_getint(t, (lua_Integer)i), depth);
+      const TValue *item = i <= asize ? &t->array[i - 1] : luaH_getint(t, (lua_Integer)i);
+      int status = put_value(out, item, depth);
       if (status != JSON_OK) return status;
     }
     put_byte(out, ']');

@@ -64,7 +64,7 @@ server:get("/serde", function()
              bad_key = tostring(select(2, pcall(serde.json.encode, { [true] = 1 }))),
              cyclic = tostring(select(2, pcall(serde.json.encode, cyclic))),
              holes = serde.json.encode({ nil, nil, 3, nil, nil }),
-             float_key = serde.json.encode({ [2.5] = "x" }) }
+             float_key = serde.json.encode({ [2.5] = "x" }), spilled = serde.json.encode({ [3] = 3, 1, 2 }) }
 end)
 server:get("/json-decode", function()
     local d = serde.json.decode('{"i":-9223372036854775808,"j":9223372036854775807,"big":18446744073709551615,'
