@@ -7,11 +7,13 @@
 //! and the pool drops it instead of reusing it.
 
 use std::fmt;
-use std::future::{Future, poll_fn};
-use std::pin::pin;
-use std::task::Poll;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use pin_project_lite::pin_project;
+use tokio::time::{Instant, Sleep};
 use wasmtime::component::Resource;
 use wasmtime::{Store, Trap};
 
@@ -163,15 +165,34 @@ impl Instance {
 
 /// Runs `call` under the wall-clock `limit`; `None` if the limit came first. Nearly every
 /// call finishes within its first poll (a call yields only at an epoch tick or on a host
-/// call that waits), so the timer is armed only for calls that did not.
-async fn within<T>(limit: Option<Duration>, call: impl Future<Output = T>) -> Option<T> {
-    let Some(limit) = limit else { return Some(call.await) };
-    let started = tokio::time::Instant::now();
-    let mut call = pin!(call);
-    if let Poll::Ready(value) = poll_fn(|context| Poll::Ready(call.as_mut().poll(context))).await {
-        return Some(value);
+/// call that waits), so the timer is made only for calls that did not.
+fn within<F: Future>(limit: Option<Duration>, call: F) -> Within<F> {
+    Within { call, deadline: limit.map(|limit| Instant::now() + limit), timer: None }
+}
+
+pin_project! {
+    /// A plain future rather than an `async fn`: an `async fn` keeps its argument and the
+    /// pinned copy of it side by side, and every request's future carries this one.
+    struct Within<F> {
+        #[pin]
+        call: F,
+        deadline: Option<Instant>,
+        timer: Option<Pin<Box<Sleep>>>,
     }
-    tokio::time::timeout_at(started + limit, call).await.ok()
+}
+
+impl<F: Future> Future for Within<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(value) = this.call.poll(context) {
+            return Poll::Ready(Some(value));
+        }
+        let Some(deadline) = *this.deadline else { return Poll::Pending };
+        let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        timer.as_mut().poll(context).map(|()| None)
+    }
 }
 
 fn classify(error: &wasmtime::Error, state: &GuestState) -> Fault {
