@@ -51,6 +51,14 @@ impl Row {
         self.ratio = Some((ratio, of));
         self
     }
+
+    /// Adds `text` to the notes, after any already there.
+    fn add_note(&mut self, text: &str) {
+        if !self.note.is_empty() {
+            self.note += "; ";
+        }
+        self.note += text;
+    }
 }
 
 /// Scenario names, as given on the command line. `routes` and `half-load` report ratios
@@ -117,9 +125,8 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
         let mut astra_row =
             Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello");
         if let (Some(astra), Some(axum)) = (astra_hello.cpu_per_request(), axum_hello.cpu_per_request()) {
-            let separator = if astra_row.note.is_empty() { "" } else { "; " };
             let ratio = astra.as_secs_f64() / axum.as_secs_f64();
-            astra_row.note += &format!("{separator}server CPU per request {ratio:.2} × axum");
+            astra_row.add_note(&format!("server CPU per request {ratio:.2} × axum"));
         }
         rows.push(Row::load("hello, plain axum", &mut axum_hello));
         rows.push(astra_row);
@@ -201,7 +208,7 @@ fn median_by_p99(what: &str, runs: Vec<Outcome>) -> Row {
         note += &format!("; cores busy: server {server:.2}, load generator {load_generator:.2}");
     }
     let mut row = Row::load(what, &mut median);
-    row.note = if row.note.is_empty() { note } else { format!("{}; {note}", row.note) };
+    row.add_note(&note);
     row
 }
 

@@ -75,10 +75,11 @@ impl Server {
     /// Runs `load` against this server, and measures the CPU time of the server and of
     /// this process (the load generator) meanwhile.
     pub async fn drive(&self, load: &Load) -> Outcome {
-        let server = self.child.id();
-        let before = (server.and_then(cpu_time), cpu_time(std::process::id()));
+        let (server, load_generator) = (self.child.id(), std::process::id());
+        let cpu_times = || (server.and_then(cpu_time), cpu_time(load_generator));
+        let before = cpu_times();
         let mut outcome = load::run(load).await;
-        let after = (server.and_then(cpu_time), cpu_time(std::process::id()));
+        let after = cpu_times();
         let spent = |after: Option<Duration>, before: Option<Duration>| {
             after.zip(before).map(|(after, before)| after.saturating_sub(before))
         };
