@@ -12,15 +12,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::Request;
-use hyper_util::rt::TokioIo;
+
+use crate::client::{self, Connection};
 
 #[derive(Clone)]
 pub struct Load {
     pub addr: SocketAddr,
     pub host: String,
-    pub method: hyper::Method,
+    pub method: &'static str,
     pub path: String,
     pub body: Bytes,
     pub connections: usize,
@@ -142,19 +141,14 @@ impl Pacer {
 
 async fn connection(load: &Load, started: Instant, pacer: Option<&Pacer>) -> Outcome {
     let mut outcome = Outcome::default();
+    let request = client::request(load.method, &load.host, &load.path, &load.body);
     let deadline = started + load.duration;
     'reconnect: while Instant::now() < deadline {
-        let Ok(stream) = tokio::net::TcpStream::connect(load.addr).await else {
+        let Ok(mut connection) = Connection::open(load.addr).await else {
             outcome.failed += 1;
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        let _ = stream.set_nodelay(true);
-        let Ok((mut sender, connection)) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await else {
-            outcome.failed += 1;
-            continue;
-        };
-        tokio::spawn(connection);
         while Instant::now() < deadline {
             let due = match pacer {
                 Some(pacer) => match pacer.next().await {
@@ -163,26 +157,15 @@ async fn connection(load: &Load, started: Instant, pacer: Option<&Pacer>) -> Out
                 },
                 None => Instant::now(),
             };
-            let request = Request::builder()
-                .method(load.method.clone())
-                .uri(&load.path)
-                .header("host", &load.host)
-                .header("content-type", "application/json")
-                .body(Full::new(load.body.clone()))
-                .expect("a valid request");
-            let answered = match sender.send_request(request).await {
-                Ok(response) => {
-                    let status = response.status();
-                    response.into_body().collect().await.is_ok() && status.is_success()
+            match connection.exchange(&request).await {
+                Ok(status) if (200..300).contains(&status) => {
+                    outcome.ok += 1;
+                    outcome.latencies.push(due.elapsed());
                 }
-                Err(_) => false,
-            };
-            if answered {
-                outcome.ok += 1;
-                outcome.latencies.push(due.elapsed());
-            } else {
-                outcome.failed += 1;
-                continue 'reconnect;
+                _ => {
+                    outcome.failed += 1;
+                    continue 'reconnect;
+                }
             }
         }
     }

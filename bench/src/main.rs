@@ -9,6 +9,7 @@
 //! `ASTRA_BENCH_SECONDS` sets the length of each load run (default 5). Arguments name the
 //! scenarios to run (see `SCENARIOS`); none runs them all.
 
+mod client;
 mod load;
 mod servers;
 
@@ -103,7 +104,7 @@ async fn main() {
 async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, connections: usize) -> Vec<Row> {
     let host = Server::astra_host(&servers::workspace().join("bench/apps"), &[]).await;
     let baseline = Server::baseline().await;
-    let load = |server: &Server, app: &str, method: hyper::Method, path: &str, body: &[u8]| Load {
+    let load = |server: &Server, app: &str, method: &'static str, path: &str, body: &[u8]| Load {
         addr: server.addr,
         host: format!("{app}.localhost"),
         method,
@@ -113,14 +114,13 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
         duration,
         rate: None,
     };
-    let get = hyper::Method::GET;
     let mut rows = Vec::new();
 
     let mut hello_rps = 0.0;
     if wanted("hello") || wanted("routes") || wanted("half-load") {
         eprintln!("astra-bench: hello");
-        let mut axum_hello = baseline.drive(&load(&baseline, "bench", get.clone(), "/hello", b"")).await;
-        let mut astra_hello = host.drive(&load(&host, "bench", get.clone(), "/hello", b"")).await;
+        let mut axum_hello = baseline.drive(&load(&baseline, "bench", "GET", "/hello", b"")).await;
+        let mut astra_hello = host.drive(&load(&host, "bench", "GET", "/hello", b"")).await;
         hello_rps = astra_hello.rps();
         let mut astra_row =
             Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello");
@@ -135,9 +135,9 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
     if wanted("routes") {
         let body_1k = echo_body();
         for (what, method, path, body) in [
-            ("JSON, 100-item table", get.clone(), "/json", &b""[..]),
-            ("path param + response header", get.clone(), "/users/42", &b""[..]),
-            ("POST 1 KiB JSON, echoed", hyper::Method::POST, "/echo", body_1k.as_bytes()),
+            ("JSON, 100-item table", "GET", "/json", &b""[..]),
+            ("path param + response header", "GET", "/users/42", &b""[..]),
+            ("POST 1 KiB JSON, echoed", "POST", "/echo", body_1k.as_bytes()),
         ] {
             eprintln!("astra-bench: {what}");
             let mut outcome = host.drive(&load(&host, "bench", method, path, body)).await;
@@ -148,8 +148,8 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
 
     if wanted("fib") {
         eprintln!("astra-bench: fib(20)");
-        let mut axum_fib = baseline.drive(&load(&baseline, "bench", get.clone(), "/fib", b"")).await;
-        let mut astra_fib = host.drive(&load(&host, "bench", get.clone(), "/fib", b"")).await;
+        let mut axum_fib = baseline.drive(&load(&baseline, "bench", "GET", "/fib", b"")).await;
+        let mut astra_fib = host.drive(&load(&host, "bench", "GET", "/fib", b"")).await;
         let ratio = astra_fib.rps() / axum_fib.rps();
         rows.push(Row::load("fib(20), plain axum (native Rust)", &mut axum_fib));
         rows.push(Row::load("fib(20), astra-host (Lua in wasm)", &mut astra_fib).ratio(ratio, "axum fib"));
@@ -162,7 +162,7 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
         let mut runs: [Vec<Outcome>; 2] = Default::default();
         for _ in 0..PACED_RUNS {
             for ((_, server), runs) in servers.iter().zip(&mut runs) {
-                let mut paced = load(server, "bench", get.clone(), "/hello", b"");
+                let mut paced = load(server, "bench", "GET", "/hello", b"");
                 paced.rate = Some(half_rate);
                 runs.push(server.drive(&paced).await);
             }
@@ -180,9 +180,9 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
 
     if wanted("noisy") {
         eprintln!("astra-bench: noisy neighbour");
-        let good = load(&host, "bench", get.clone(), "/hello", b"");
+        let good = load(&host, "bench", "GET", "/hello", b"");
         let mut alone = host.drive(&good).await;
-        let mut noisy = load(&host, "noisy", get.clone(), "/burn", b"");
+        let mut noisy = load(&host, "noisy", "GET", "/burn", b"");
         noisy.connections = 8;
         let (mut beside, _) = tokio::join!(load::run(&good), load::run(&noisy));
         let ratio = beside.rps() / alone.rps();
