@@ -43,7 +43,7 @@ impl Connection {
 
 const READ_SIZE: usize = 16 * 1024;
 
-/// A request as bytes on the wire, built once for a whole run.
+/// A request as bytes on the wire, built once and sent as often as a run needs.
 pub fn request(method: &str, host: &str, path: &str, body: &[u8]) -> Vec<u8> {
     let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {host}\r\n");
     if !body.is_empty() {
