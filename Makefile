@@ -36,7 +36,7 @@ bench: build
 	@command -v lua5.4 >/dev/null || echo "(lua5.4 is not installed: the native Lua row is skipped; apt-get install lua5.4)"
 	@./target/release/astra-bench
 	@echo "==> micro benchmarks of the sandbox (criterion)"
-	@$(CARGO) bench --locked -p astra-bench --bench sandbox
+	@$(CARGO) bench --locked -p astra-microbench --bench sandbox
 
 clean:
 	@$(CARGO) clean

@@ -49,7 +49,7 @@ impl WarmApp {
         let pool = PoolSettings { slots: 4, memory: ByteSize::mib(64) };
         // The compiled guest is cached where `make bench` keeps it, so that a run does not
         // start with a Cranelift compile.
-        let cache = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache");
+        let cache = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-cache");
         let sandbox = Sandbox::new(Some(&cache), Some(pool)).expect("the engine");
         let spec = InstanceSpec {
             app: Arc::from("bench"),

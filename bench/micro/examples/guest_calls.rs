@@ -1,7 +1,7 @@
 //! A fixed number of warm guest calls, for counting instructions where timings are too
 //! noisy to compare two builds:
 //!
-//!     cargo build --release -p astra-bench --example guest_calls
+//!     cargo build --release -p astra-microbench --example guest_calls
 //!     valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/guest_calls json 2000
 //!
 //! Compare the "Collected" totals of two builds (subtract a run with 0 calls for the
@@ -10,7 +10,7 @@
 //! machine, so the first run under it compiles the guest afresh (a minute or more); do one
 //! short run before the ones you compare.
 
-use astra_bench::warm::{self, WarmApp};
+use astra_microbench::warm::{self, WarmApp};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use astra_bench::warm::{self, WarmApp};
+use astra_microbench::warm::{self, WarmApp};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn sandbox(c: &mut Criterion) {
