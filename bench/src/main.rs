@@ -118,17 +118,21 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
 
     let mut hello_rps = 0.0;
     if wanted("hello") || wanted("routes") || wanted("half-load") {
-        eprintln!("astra-bench: hello");
-        let mut axum_hello = baseline.drive(&load(&baseline, "bench", "GET", "/hello", b"")).await;
-        let mut astra_hello = host.drive(&load(&host, "bench", "GET", "/hello", b"")).await;
+        eprintln!("astra-bench: hello, {RUNS} runs of each server in turns");
+        let [astra_runs, axum_runs] = in_turns([&host, &baseline], |server| load(server, "bench", "GET", "/hello", b"")).await;
+        let (mut astra_hello, astra_note) = median(astra_runs, "req/s", |run| run.rps(), |rps| format!("{rps:.0}"));
+        let (mut axum_hello, axum_note) = median(axum_runs, "req/s", |run| run.rps(), |rps| format!("{rps:.0}"));
         hello_rps = astra_hello.rps();
         let mut astra_row =
             Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello");
+        astra_row.add_note(&astra_note);
         if let (Some(astra), Some(axum)) = (astra_hello.cpu_per_request(), axum_hello.cpu_per_request()) {
             let ratio = astra.as_secs_f64() / axum.as_secs_f64();
             astra_row.add_note(&format!("server CPU per request {ratio:.2} × axum"));
         }
-        rows.push(Row::load("hello, plain axum", &mut axum_hello));
+        let mut axum_row = Row::load("hello, plain axum", &mut axum_hello);
+        axum_row.add_note(&axum_note);
+        rows.push(axum_row);
         rows.push(astra_row);
     }
 
@@ -156,20 +160,19 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
     }
 
     if wanted("half-load") {
-        eprintln!("astra-bench: hello at half the maximum rate, {PACED_RUNS} runs of each server in turns");
+        eprintln!("astra-bench: hello at half the maximum rate, {RUNS} runs of each server in turns");
         let half_rate = hello_rps / 2.0;
-        let servers = [("astra-host", &host), ("plain axum, same rate", &baseline)];
-        let mut runs: [Vec<Outcome>; 2] = Default::default();
-        for _ in 0..PACED_RUNS {
-            for ((_, server), runs) in servers.iter().zip(&mut runs) {
-                let mut paced = load(server, "bench", "GET", "/hello", b"");
-                paced.rate = Some(half_rate);
-                runs.push(server.drive(&paced).await);
+        let paced = |server: &Server| Load { rate: Some(half_rate), ..load(server, "bench", "GET", "/hello", b"") };
+        let runs = in_turns([&host, &baseline], paced).await;
+        for (what, runs) in ["astra-host", "plain axum, same rate"].into_iter().zip(runs) {
+            let (mut run, mut note) =
+                median(runs, "p99", |run| run.percentile(0.99).as_secs_f64(), |p99| format!("{:.2} ms", p99 * 1e3));
+            if let Some((server, load_generator)) = run.cores_busy() {
+                note += &format!("; cores busy: server {server:.2}, load generator {load_generator:.2}");
             }
-        }
-        for ((what, _), runs) in servers.iter().zip(runs) {
-            let what = format!("hello at half max load ({half_rate:.0} req/s offered), {what}");
-            rows.push(median_by_p99(&what, runs));
+            let mut row = Row::load(&format!("hello at half max load ({half_rate:.0} req/s offered), {what}"), &mut run);
+            row.add_note(&note);
+            rows.push(row);
         }
     }
 
@@ -192,24 +195,36 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
     rows
 }
 
-/// Paced runs per server: the p99 of one run swings with whatever else the machine does
-/// in those seconds, the median of a few taken in turns much less.
-const PACED_RUNS: usize = 3;
+/// Runs per server where one figure decides a target (the hello maximum, p99 at half of
+/// it): one run's figure swings with whatever else the machine does in those seconds, the
+/// median of a few taken in turns much less.
+const RUNS: usize = 3;
 
-/// The row of the run with the median p99, noting every run's p99 and how busy the
-/// machine was.
-fn median_by_p99(what: &str, runs: Vec<Outcome>) -> Row {
-    let mut runs: Vec<(Duration, Outcome)> = runs.into_iter().map(|mut run| (run.percentile(0.99), run)).collect();
-    runs.sort_by_key(|(p99, _)| *p99);
-    let p99s: Vec<String> = runs.iter().map(|(p99, _)| format!("{:.2}", p99.as_secs_f64() * 1e3)).collect();
-    let mut note = format!("median of {} runs by p99 ({} ms)", runs.len(), p99s.join(" / "));
-    let (_, mut median) = runs.swap_remove(runs.len() / 2);
-    if let Some((server, load_generator)) = median.cores_busy() {
-        note += &format!("; cores busy: server {server:.2}, load generator {load_generator:.2}");
+/// `RUNS` runs of each server's load, taken in turns, so that a busy stretch of the machine
+/// does not land on one server only.
+async fn in_turns<const N: usize>(servers: [&Server; N], load_for: impl Fn(&Server) -> Load) -> [Vec<Outcome>; N] {
+    let mut runs: [Vec<Outcome>; N] = std::array::from_fn(|_| Vec::new());
+    for _ in 0..RUNS {
+        for (server, runs) in servers.iter().zip(&mut runs) {
+            runs.push(server.drive(&load_for(server)).await);
+        }
     }
-    let mut row = Row::load(what, &mut median);
-    row.add_note(&note);
-    row
+    runs
+}
+
+/// The run with the median `key`, and a note giving every run's value.
+fn median(
+    runs: Vec<Outcome>,
+    by: &str,
+    key: impl Fn(&mut Outcome) -> f64,
+    show: impl Fn(f64) -> String,
+) -> (Outcome, String) {
+    let mut keyed: Vec<(f64, Outcome)> = runs.into_iter().map(|mut run| (key(&mut run), run)).collect();
+    keyed.sort_by(|(a, _), (b, _)| a.total_cmp(b));
+    let values: Vec<String> = keyed.iter().map(|(value, _)| show(*value)).collect();
+    let note = format!("median of {} runs by {by} ({})", keyed.len(), values.join(" / "));
+    let (_, median) = keyed.swap_remove(keyed.len() / 2);
+    (median, note)
 }
 
 fn echo_body() -> String {
