@@ -119,9 +119,9 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
     let mut hello_rps = 0.0;
     if wanted("hello") || wanted("routes") || wanted("half-load") {
         eprintln!("astra-bench: hello, {RUNS} runs of each server in turns");
-        let [astra_runs, axum_runs] = in_turns([&host, &baseline], |server| load(server, "bench", "GET", "/hello", b"")).await;
-        let (mut astra_hello, astra_note) = median(astra_runs, "req/s", |run| run.rps(), |rps| format!("{rps:.0}"));
-        let (mut axum_hello, axum_note) = median(axum_runs, "req/s", |run| run.rps(), |rps| format!("{rps:.0}"));
+        let runs = in_turns([&host, &baseline], |server| load(server, "bench", "GET", "/hello", b"")).await;
+        let [(mut astra_hello, astra_note), (mut axum_hello, axum_note)] =
+            runs.map(|runs| median(runs, "req/s", |run| run.rps(), |rps| format!("{rps:.0}")));
         hello_rps = astra_hello.rps();
         let mut astra_row =
             Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello");
