@@ -203,3 +203,45 @@ pub fn line_of(app_file: &str, needle: &str) -> String {
     let file = Path::new(app_file).file_name().expect("a file name").to_string_lossy();
     format!("{file}:{line}")
 }
+
+/// Counts HTTP/1.1 responses in a byte stream read in arbitrary pieces, by their status
+/// lines; for pipelined tests that read faster than a full response parser would.
+#[derive(Default)]
+pub struct StatusLineCounter {
+    /// The last bytes of what was read: the start of a status line cut by a read.
+    tail: Vec<u8>,
+    pub count: usize,
+}
+
+impl StatusLineCounter {
+    const STATUS_LINE: &'static [u8] = b"HTTP/1.1 ";
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.tail.extend_from_slice(bytes);
+        let needle = Self::STATUS_LINE;
+        self.count += self.tail.windows(needle.len()).filter(|window| *window == needle).count();
+        // Fewer bytes than a status line: none is counted twice, and a cut one is kept.
+        let counted = self.tail.len().saturating_sub(needle.len() - 1);
+        self.tail.drain(..counted);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StatusLineCounter;
+
+    #[test]
+    fn status_lines_are_counted_wherever_the_reads_cut_them() {
+        let response = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+        let stream = response.repeat(5);
+        for first in 0..=stream.len() {
+            for second in first..=stream.len() {
+                let mut counter = StatusLineCounter::default();
+                for piece in [&stream[..first], &stream[first..second], &stream[second..]] {
+                    counter.feed(piece);
+                }
+                assert_eq!(counter.count, 5, "reads cut at {first} and {second}");
+            }
+        }
+    }
+}
