@@ -138,9 +138,14 @@ impl Host {
 
     /// Waits (up to 10 s) for `needle` to appear in the host's log.
     pub async fn log_contains(&self, needle: &str) -> bool {
+        self.log_count_reaches(needle, 1).await
+    }
+
+    /// Waits (up to 10 s) for `needle` to appear `count` times in the host's log.
+    pub async fn log_count_reaches(&self, needle: &str, count: usize) -> bool {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if self.log().contains(needle) {
+            if self.log().matches(needle).count() >= count {
                 return true;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -154,7 +159,16 @@ impl Host {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal_terminate();
+        self.wait()
+    }
+
+    /// Sends SIGTERM without waiting.
+    pub fn signal_terminate(&self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+    }
+
+    pub fn wait(&mut self) -> std::process::ExitStatus {
         self.child.wait().expect("astra-host exits")
     }
 }

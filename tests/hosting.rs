@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
 use astra_tests::{Host, StatusLineCounter, apps, raw_request, scratch_dir, text};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
@@ -31,9 +34,13 @@ async fn host_names_reach_their_apps() {
     assert_eq!(status, 404);
     assert!(!body.contains("shop") && !body.contains("blog"), "{body}");
     // The start-up table lists every host of an app.
-    assert!(host.log().lines().any(|l| l.starts_with("shop ")
-        && l.contains("shop.localhost, shop.apps.test, shop.example.org, shop.example.com, www.shop.example.com")
-        && l.ends_with("ready")), "{}", host.log());
+    assert!(
+        host.log().lines().any(|l| l.starts_with("shop ")
+            && l.contains("shop.localhost, shop.apps.test, shop.example.org, shop.example.com, www.shop.example.com")
+            && l.ends_with("ready")),
+        "{}",
+        host.log()
+    );
 }
 
 #[tokio::test]
@@ -47,7 +54,9 @@ async fn a_default_app_answers_unknown_hosts() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--default-app nosuch: there is no app folder of that name"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--default-app nosuch: there is no app folder of that name")
+    );
 }
 
 #[tokio::test]
@@ -68,9 +77,13 @@ async fn an_app_cannot_raise_its_memory_above_the_host_limit() {
     std::fs::write(apps_dir.join("greedy/init.lua"), "require('http').server.new():run()\n").unwrap();
     std::fs::write(apps_dir.join("greedy/astra.toml"), "[limits]\nmemory = \"1GiB\"\n").unwrap();
     let host = Host::serve(&apps_dir, &[]);
-    assert!(host.log().contains(
-        "[greedy] did not start: astra.toml: limits.memory = 1GiB is above the host's --memory-limit of 64MiB"
-    ), "{}", host.log());
+    assert!(
+        host.log().contains(
+            "[greedy] did not start: astra.toml: limits.memory = 1GiB is above the host's --memory-limit of 64MiB"
+        ),
+        "{}",
+        host.log()
+    );
     let _ = std::fs::remove_dir_all(apps_dir);
 }
 
@@ -92,22 +105,46 @@ async fn the_compiled_guest_is_cached_on_disk() {
     let _ = std::fs::remove_dir_all(cache);
 }
 
+/// A POST to shop's `/upload` with half its body sent: the request stays in flight, its
+/// instance busy, until `finish_upload`.
+async fn start_upload(host: &Host) -> TcpStream {
+    let mut stream = TcpStream::connect(host.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /upload HTTP/1.1\r\nHost: shop.localhost\r\nConnection: close\r\nContent-Length: 10\r\n\r\n01234",
+        )
+        .await
+        .unwrap();
+    stream
+}
+
+/// Sends the rest of the body and reads the answer until the host closes the
+/// connection, as `Connection: close` asks it to.
+async fn finish_upload(mut stream: TcpStream) -> String {
+    stream.write_all(b"56789").await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_string(&mut answer)).await.unwrap().unwrap();
+    answer
+}
+
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish() {
     let mut host = Host::serve(&apps("hosting"), &[]);
-    let in_flight = tokio::spawn(host.client("shop").get(host.url("shop", "/slow")).send());
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let status = host.terminate();
+    let upload = start_upload(&host).await;
+    assert!(host.log_contains("[shop] upload started").await, "{}", host.log());
+    host.signal_terminate();
+    assert!(host.log_contains("finishing in-flight requests").await, "{}", host.log());
+    let answer = finish_upload(upload).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("received 10 bytes"), "{answer}");
+    let status = host.wait();
     assert!(status.success(), "{status:?}");
-    let response = in_flight.await.unwrap().expect("the in-flight request is answered");
-    assert_eq!(text(response).await, "slow 75025");
-    assert!(host.log().contains("finishing in-flight requests"));
 }
 
 #[tokio::test]
 async fn websocket_messages_are_bounded_like_bodies() {
     let host = Host::serve(&astra_tests::workspace().join("examples/apps"), &["--body-limit", "1KiB"]);
-    let stream = tokio::net::TcpStream::connect(host.addr).await.unwrap();
+    let stream = TcpStream::connect(host.addr).await.unwrap();
     let url = format!("ws://websocket.localhost:{}/", host.addr.port());
     let (mut socket, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
     let _greeting = socket.next().await;
@@ -115,20 +152,22 @@ async fn websocket_messages_are_bounded_like_bodies() {
     assert_eq!(socket.next().await.unwrap().unwrap(), Message::text(format!("echo: {}", "x".repeat(1000))));
     socket.send(Message::text("x".repeat(2000))).await.unwrap();
     let ended = socket.next().await;
-    assert!(
-        !matches!(ended, Some(Ok(Message::Text(_)))),
-        "an oversized message ends the connection, got {ended:?}"
-    );
+    assert!(!matches!(ended, Some(Ok(Message::Text(_)))), "an oversized message ends the connection, got {ended:?}");
     assert!(host.log_contains("[websocket] Connection closed").await, "{}", host.log());
 }
 
 #[tokio::test]
 async fn idle_instances_are_released_but_one_stays_warm() {
     let host = Host::serve(&apps("hosting"), &["--idle-timeout", "300ms"]);
-    // Four requests at once need four instances.
-    let burst: Vec<_> = (0..4).map(|_| tokio::spawn(host.client("shop").get(host.url("shop", "/slow")).send())).collect();
-    for request in burst {
-        assert_eq!(text(request.await.unwrap().unwrap()).await, "slow 75025");
+    // Four requests in flight at once hold four instances.
+    let mut uploads = Vec::new();
+    for started in 1..=4 {
+        uploads.push(start_upload(&host).await);
+        assert!(host.log_count_reaches("[shop] upload started", started).await, "{}", host.log());
+    }
+    for upload in uploads {
+        let answer = finish_upload(upload).await;
+        assert!(answer.ends_with("received 10 bytes"), "{answer}");
     }
     assert!(host.log_contains("[shop] released ").await, "{}", host.log());
     // The warm one still answers at once.
@@ -137,10 +176,9 @@ async fn idle_instances_are_released_but_one_stays_warm() {
 
 #[tokio::test]
 async fn an_instance_serves_many_requests_without_growing() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     const REQUESTS: usize = 150_000;
     let host = Host::serve(&apps("hosting"), &[]);
-    let stream = tokio::net::TcpStream::connect(host.addr).await.unwrap();
+    let stream = TcpStream::connect(host.addr).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
     let sending = tokio::spawn(async move {
         let request = b"GET / HTTP/1.1\r\nHost: soak.localhost\r\n\r\n";

@@ -1,7 +1,8 @@
 local server = require("http").server.new()
 server:get("/", function() return "shop" end)
-server:get("/slow", function()
-    local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
-    return "slow " .. fib(25)
+-- Stays in flight until the client sends the rest of its body: tests hold requests open with it.
+server:post("/upload", function(request)
+    print("upload started")
+    return "received " .. #request:body():text() .. " bytes"
 end)
 server:run()
