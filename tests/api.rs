@@ -52,7 +52,9 @@ async fn the_seed_cookie_calls() {
     let set_cookies: Vec<String> =
         response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
     let session = set_cookies.iter().find(|c| c.starts_with("session=abc")).expect("the session cookie");
-    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Domain=cookies.localhost", "Max-Age=600", "Expires=Fri, 01 Jan 2100"] {
+    for attribute in
+        ["HttpOnly", "SameSite=Lax", "Path=/", "Domain=cookies.localhost", "Max-Age=600", "Expires=Fri, 01 Jan 2100"]
+    {
         assert!(session.contains(attribute), "{attribute} missing from {session}");
     }
     let forever = set_cookies.iter().find(|c| c.starts_with("forever=yes")).expect("the permanent cookie");
@@ -75,11 +77,21 @@ async fn static_files_stay_inside_the_app_folder() {
     assert!(response.headers().contains_key("last-modified"));
     assert_eq!(response.headers()["content-type"], "text/plain");
     assert_eq!(text(response).await, "hello from a static file\n");
-    assert_eq!(text(client.get(host.url("everything", "/static/nested/deep.txt")).send().await.unwrap()).await, "nested file\n");
-    assert_eq!(text(client.get(host.url("everything", "/static/")).send().await.unwrap()).await, "<p>index of public</p>\n");
-    assert_eq!(text(client.get(host.url("everything", "/one-file")).send().await.unwrap()).await, "hello from a static file\n");
+    assert_eq!(
+        text(client.get(host.url("everything", "/static/nested/deep.txt")).send().await.unwrap()).await,
+        "nested file\n"
+    );
+    assert_eq!(
+        text(client.get(host.url("everything", "/static/")).send().await.unwrap()).await,
+        "<p>index of public</p>\n"
+    );
+    assert_eq!(
+        text(client.get(host.url("everything", "/one-file")).send().await.unwrap()).await,
+        "hello from a static file\n"
+    );
 
-    let ranged = client.get(host.url("everything", "/static/hello.txt")).header("range", "bytes=0-4").send().await.unwrap();
+    let ranged =
+        client.get(host.url("everything", "/static/hello.txt")).header("range", "bytes=0-4").send().await.unwrap();
     assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(text(ranged).await, "hello");
 
@@ -111,7 +123,11 @@ async fn a_static_path_outside_the_app_is_a_startup_error() {
     )
     .unwrap();
     let host = Host::serve(&apps_dir, &[]);
-    assert!(host.log_contains("[outside] did not start: init.lua: STATIC_DIR /x: \"../\" is outside the app folder").await, "{}", host.log());
+    assert!(
+        host.log_contains("[outside] did not start: init.lua: STATIC_DIR /x: \"../\" is outside the app folder").await,
+        "{}",
+        host.log()
+    );
     let _ = std::fs::remove_dir_all(apps_dir);
 }
 
@@ -144,8 +160,12 @@ async fn responses_are_compressed_by_accept_encoding() {
     let raw = reqwest::Client::builder().resolve("everything.localhost", host.addr).no_gzip().build().unwrap();
     let response = raw.get(host.url("everything", "/big")).header("accept-encoding", "gzip").send().await.unwrap();
     assert!(response.headers().get("content-encoding").is_none(), "compression is off by default");
-    let response =
-        raw.get(host.url("everything", "/big-route-compressed")).header("accept-encoding", "gzip").send().await.unwrap();
+    let response = raw
+        .get(host.url("everything", "/big-route-compressed"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["content-encoding"], "gzip");
     assert_eq!(response.headers()["x-route"], "configured");
 }
@@ -180,12 +200,13 @@ async fn forms_multipart_and_client_addresses() {
         .unwrap();
     assert_eq!(json_of(response).await, json!({ "name": "Ada Lovelace", "lang": "lua 5.4" }));
 
-    let form = reqwest::multipart::Form::new()
-        .text("note", "just text")
-        .part(
-            "upload",
-            reqwest::multipart::Part::bytes(b"file contents\n".to_vec()).file_name("report.txt").mime_str("text/plain").unwrap(),
-        );
+    let form = reqwest::multipart::Form::new().text("note", "just text").part(
+        "upload",
+        reqwest::multipart::Part::bytes(b"file contents\n".to_vec())
+            .file_name("report.txt")
+            .mime_str("text/plain")
+            .unwrap(),
+    );
     let result = json_of(client.post(host.url("everything", "/multipart")).multipart(form).send().await.unwrap()).await;
     assert_eq!(result["fields"][0], json!({ "name": "note", "text": "just text" }));
     assert_eq!(
@@ -259,7 +280,11 @@ async fn datetime_serde_and_crypto_modules() {
             })
         })
         .collect();
-    assert_eq!(strings, json!(expected), "every escape at every offset of every short length survives a JSON round trip");
+    assert_eq!(
+        strings,
+        json!(expected),
+        "every escape at every offset of every short length survives a JSON round trip"
+    );
 
     let crypto = json_of(host.get("everything", "/crypto").await).await;
     assert_eq!(crypto["sha2_256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -284,10 +309,7 @@ async fn connect(host: &Host, app: &str, path: &str) -> tokio_tungstenite::WebSo
 async fn websockets_carry_every_message_type() {
     let host = Host::serve(&workspace().join("examples/apps"), &[]);
     let mut socket = connect(&host, "websocket", "/").await;
-    assert_eq!(
-        socket.next().await.unwrap().unwrap(),
-        Message::text("hey there, this is a very informative message.")
-    );
+    assert_eq!(socket.next().await.unwrap().unwrap(), Message::text("hey there, this is a very informative message."));
     socket.send(Message::text("ping me")).await.unwrap();
     assert_eq!(socket.next().await.unwrap().unwrap(), Message::text("echo: ping me"));
     socket.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
@@ -306,7 +328,10 @@ async fn websockets_carry_every_message_type() {
             Message::binary(vec![0u8, 88, 14, 67, 45]),
             Message::Ping(vec![0u8, 88, 14, 67, 45].into()),
             Message::Pong(vec![17u8, 38, 80, 0, 85].into()),
-            Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "finally, done with everything".into() })),
+            Message::Close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "finally, done with everything".into()
+            })),
         ]
     );
     assert!(host.log_contains("[websocket] Connection opened!").await);
@@ -394,8 +419,18 @@ async fn shutdown_stops_only_that_app_under_apps() {
 async fn the_seed_examples_run_unchanged() {
     let host = Host::serve(&apps("seed"), &[]);
     let log = host.log();
-    for app in ["minimal", "configuration", "requests", "responses", "cookies", "ws-open", "ws-loop",
-                "middleware-basic", "middleware-context", "middleware-chain"] {
+    for app in [
+        "minimal",
+        "configuration",
+        "requests",
+        "responses",
+        "cookies",
+        "ws-open",
+        "ws-loop",
+        "middleware-basic",
+        "middleware-context",
+        "middleware-chain",
+    ] {
         assert!(log.lines().any(|l| l.starts_with(app) && l.ends_with("ready")), "{app} is not ready:\n{log}");
     }
     assert_eq!(host.get("minimal", "/").await.status(), StatusCode::NOT_FOUND);
@@ -450,8 +485,16 @@ fn export_writes_editor_definitions() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stdout).contains("astra.d.lua"));
     let definitions = std::fs::read_to_string(dir.join(".astra/astra.d.lua")).unwrap();
-    for needle in ["---@class HTTPServerRequest", "---@class HTTPServerResponse", "---@class Cookie", "---@class WebSocket",
-                   "function HTTPServer:websocket", "---@class DateTime", "---@class CryptoModule", "function pprint"] {
+    for needle in [
+        "---@class HTTPServerRequest",
+        "---@class HTTPServerResponse",
+        "---@class Cookie",
+        "---@class WebSocket",
+        "function HTTPServer:websocket",
+        "---@class DateTime",
+        "---@class CryptoModule",
+        "function pprint",
+    ] {
         assert!(definitions.contains(needle), "{needle} missing");
     }
     let luarc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(".luarc.json")).unwrap()).unwrap();

@@ -47,13 +47,7 @@ async fn request_accessors() {
     let queries = json_of(host.get("api", "/queries?q=lua%20wasm&page=2").await).await;
     assert_eq!(queries, json!({ "q": "lua wasm", "page": "2" }));
 
-    let response = host
-        .client("api")
-        .get(host.url("api", "/headers"))
-        .header("X-Test", "one")
-        .send()
-        .await
-        .unwrap();
+    let response = host.client("api").get(host.url("api", "/headers")).header("X-Test", "one").send().await.unwrap();
     let headers = json_of(response).await;
     assert_eq!(headers["x-test"], "one");
     assert_eq!(headers["host"], format!("api.localhost:{}", host.addr.port()));
@@ -108,7 +102,11 @@ async fn request_bodies() {
     let response = client.post(host.url("api", "/echo/json")).body("{not json").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let place = line_of("foundation/api/init.lua", "request:body():json()");
-    assert!(host.log_contains(&format!("[api] POST /echo/json: {place}: the body is not valid JSON")).await, "{}", host.log());
+    assert!(
+        host.log_contains(&format!("[api] POST /echo/json: {place}: the body is not valid JSON")).await,
+        "{}",
+        host.log()
+    );
     // The message ends there: the traceback a Rust method's error carries is not repeated in it.
     let log = host.log();
     let after = log.lines().skip_while(|line| !line.contains("POST /echo/json: ")).nth(1).unwrap_or_default();
@@ -154,7 +152,11 @@ async fn response_methods() {
     assert!(host.log_contains(&format!("{place}: invalid status code 42")).await, "{}", host.log());
     assert_eq!(host.get("api", "/error-in-api").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let place = line_of("foundation/api/init.lua", "set_status_code(\"nope\")");
-    assert!(host.log_contains(&format!("[api] GET /error-in-api: {place}: invalid status code \"nope\"")).await, "{}", host.log());
+    assert!(
+        host.log_contains(&format!("[api] GET /error-in-api: {place}: invalid status code \"nope\"")).await,
+        "{}",
+        host.log()
+    );
 }
 
 #[tokio::test]
@@ -246,8 +248,14 @@ async fn faults_fail_one_request_and_replace_the_instance() {
 async fn broken_apps_are_reported_and_answer_503() {
     let host = host();
     let log = host.log();
-    assert!(log.contains("[syntax-error] did not start: init.lua:7: ')' expected (to close '(' at line 3) near 'server'"), "{log}");
-    assert!(log.contains("[script-error] did not start: init.lua:3: attempt to index a nil value (local 'config')"), "{log}");
+    assert!(
+        log.contains("[syntax-error] did not start: init.lua:7: ')' expected (to close '(' at line 3) near 'server'"),
+        "{log}"
+    );
+    assert!(
+        log.contains("[script-error] did not start: init.lua:3: attempt to index a nil value (local 'config')"),
+        "{log}"
+    );
     assert!(log.contains("[no-init] did not start: cannot read init.lua: no such file in the app folder"), "{log}");
     assert!(log.contains("[no-run] did not start: init.lua finished without calling server:run()"), "{log}");
     // The start-up table lists every app with its state.
@@ -264,12 +272,8 @@ async fn broken_apps_are_reported_and_answer_503() {
 async fn unknown_hosts_get_404() {
     let host = host();
     let client = reqwest::Client::new();
-    let response = client
-        .get(format!("http://{}/text", host.addr))
-        .header("host", "nobody.localhost")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        client.get(format!("http://{}/text", host.addr)).header("host", "nobody.localhost").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body = text(response).await;
     assert!(!body.contains("api"), "no app names leak: {body}");
@@ -302,7 +306,8 @@ server:run()
     let response = client.get(format!("http://{}/", host.addr)).send().await.unwrap();
     assert_eq!(text(response).await, "single app");
     // Any Host reaches the one app.
-    let response = client.get(format!("http://{}/", host.addr)).header("host", "whatever.example").send().await.unwrap();
+    let response =
+        client.get(format!("http://{}/", host.addr)).header("host", "whatever.example").send().await.unwrap();
     assert_eq!(text(response).await, "single app");
     let response = client.get(format!("http://{}/stop", host.addr)).send().await.unwrap();
     assert_eq!(text(response).await, "bye");

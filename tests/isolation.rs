@@ -34,9 +34,7 @@ async fn cpu_burners_leave_room_for_neighbours_on_a_single_worker() {
 
 async fn burners_beside_a_neighbour(host: Host) {
     let looper = host.client("looper");
-    let floods: Vec<_> = (0..2)
-        .map(|_| tokio::spawn(looper.get(host.url("looper", "/")).send()))
-        .collect();
+    let floods: Vec<_> = (0..2).map(|_| tokio::spawn(looper.get(host.url("looper", "/")).send())).collect();
     // While both looper instances burn their CPU budget, the good app answers.
     for _ in 0..20 {
         assert_good(&host).await;
@@ -64,11 +62,7 @@ async fn memory_bombs_are_catchable_lua_errors() {
 
     // Uncaught: 500, and a fresh instance for the next request.
     assert_eq!(host.get("hog", "/grow").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(
-        host.log_contains("[hog] GET /grow: not enough memory; the instance was replaced").await,
-        "{}",
-        host.log()
-    );
+    assert!(host.log_contains("[hog] GET /grow: not enough memory; the instance was replaced").await, "{}", host.log());
     assert_eq!(text(host.get("hog", "/").await).await, "served 1");
     assert_good(&host).await;
 }
@@ -137,7 +131,8 @@ async fn an_app_failing_at_every_start_is_retried_with_backoff() {
     assert_eq!(host.get("crasher", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(host.log().contains("[crasher] did not start: init.lua:1: this app fails at every start"));
     assert!(
-        host.log_contains("[crasher] still does not start: init.lua:1: this app fails at every start; next try in 2s").await,
+        host.log_contains("[crasher] still does not start: init.lua:1: this app fails at every start; next try in 2s")
+            .await,
         "{}",
         host.log()
     );
@@ -231,7 +226,10 @@ async fn bad_limit_values_are_startup_errors() {
         log.contains("[bad-limits] did not start: astra.toml: limits.memory: \"lots\" does not start with a number"),
         "{log}"
     );
-    assert!(log.contains("[typo-limits] did not start: astra.toml: ") && log.contains("unknown field `memroy`"), "{log}");
+    assert!(
+        log.contains("[typo-limits] did not start: astra.toml: ") && log.contains("unknown field `memroy`"),
+        "{log}"
+    );
     assert_eq!(host.get("bad-limits", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_good(&host).await;
 }
@@ -248,7 +246,8 @@ async fn malicious_requests_get_clear_refusals() {
     let answer = raw_request(host.addr, b"\x00\x01\x02 not http at all\r\n\r\n").await;
     assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 400"), "{answer}");
     // A Host header with no app behind it, and none at all.
-    let answer = raw_request(host.addr, b"GET / HTTP/1.1\r\nHost: good.localhost.evil\r\nConnection: close\r\n\r\n").await;
+    let answer =
+        raw_request(host.addr, b"GET / HTTP/1.1\r\nHost: good.localhost.evil\r\nConnection: close\r\n\r\n").await;
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
     let answer = raw_request(host.addr, b"GET / HTTP/1.0\r\n\r\n").await;
     assert!(answer.starts_with("HTTP/1.0 404") || answer.starts_with("HTTP/1.1 404"), "{answer}");
@@ -261,11 +260,7 @@ async fn without_address_space_for_the_pool_instances_are_made_on_demand() {
     assert!(host.log().contains("instances come from a pool of 2000 slots of 64MiB"), "{}", host.log());
     // 16 GB of address space cannot hold 2000 slots of 4 GiB reservations.
     let capped = Host::serve_in_address_space(&apps("hostile"), 16_000_000);
-    assert!(
-        capped.log().contains("cannot reserve the address space for 2000 instance slots"),
-        "{}",
-        capped.log()
-    );
+    assert!(capped.log().contains("cannot reserve the address space for 2000 instance slots"), "{}", capped.log());
     assert!(capped.log().contains("allocating instances on demand"));
     assert_good(&capped).await;
     assert_eq!(capped.get("looper", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -141,7 +141,8 @@ mod tests {
 
     #[test]
     fn a_chunked_response_ends_after_its_last_chunk_and_trailers() {
-        let response = "HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n3;x=y\r\n!!!\r\n0\r\n\r\n";
+        let response =
+            "HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n3;x=y\r\n!!!\r\n0\r\n\r\n";
         assert_eq!(parsed(response), Some(Response { status: 404, length: response.len() }));
         for cut in 1..40 {
             assert_eq!(parsed(&response[..response.len() - cut]), None, "cut {cut}");

@@ -170,7 +170,8 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
             if let Some((server, load_generator)) = run.cores_busy() {
                 note += &format!("; cores busy: server {server:.2}, load generator {load_generator:.2}");
             }
-            let mut row = Row::load(&format!("hello at half max load ({half_rate:.0} req/s offered), {what}"), &mut run);
+            let mut row =
+                Row::load(&format!("hello at half max load ({half_rate:.0} req/s offered), {what}"), &mut run);
             row.add_note(&note);
             rows.push(row);
         }
@@ -353,7 +354,10 @@ fn print_table(rows: &[Row], seconds: u64, connections: usize) {
         );
     }
     println!();
-    println!("{seconds} s per run, {connections} keep-alive connections, load generator on the same {} cores.", cores());
+    println!(
+        "{seconds} s per run, {connections} keep-alive connections, load generator on the same {} cores.",
+        cores()
+    );
 }
 
 fn cores() -> usize {

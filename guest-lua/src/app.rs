@@ -11,8 +11,7 @@ use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, ffi};
 
 use crate::errors::{self, plain};
 use crate::exports::astra::host::app::{
-    IncomingRequest, LuaError, Manifest, Response, Route, RouteConfig, RouteKind, ServerSettings,
-    Socket, StartConfig,
+    IncomingRequest, LuaError, Manifest, Response, Route, RouteConfig, RouteKind, ServerSettings, Socket, StartConfig,
 };
 use crate::scoped::Scoped;
 use crate::{convert, lua_modules, request, response, socket};
@@ -64,27 +63,19 @@ impl App {
         // and suits short-lived request garbage besides.
         lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
         let lua_error = |e: mlua::Error| errors::from_mlua(&e);
-        lua.set_memory_limit(usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX))
-            .map_err(lua_error)?;
+        lua.set_memory_limit(usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX)).map_err(lua_error)?;
         let error_handler = lua_modules::install(&lua).map_err(lua_error)?;
 
         let source = std::fs::read(format!("/app/{}", config.entry))
             .map_err(|e| plain(format!("cannot read {}: {}", config.entry, io_reason(&e))))?;
-        let chunk = lua
-            .load(source)
-            .set_name(format!("@{}", config.entry))
-            .into_function()
-            .map_err(|e| match e {
-                mlua::Error::SyntaxError { message, .. } => plain(message),
-                other => errors::from_mlua(&other),
-            })?;
+        let chunk = lua.load(source).set_name(format!("@{}", config.entry)).into_function().map_err(|e| match e {
+            mlua::Error::SyntaxError { message, .. } => plain(message),
+            other => errors::from_mlua(&other),
+        })?;
         let app = App { lua, error_handler, callbacks: Vec::new() };
         app.protected(chunk, ())?;
 
-        let server: Option<Table> = app
-            .lua
-            .named_registry_value(lua_modules::SERVER_KEY)
-            .map_err(lua_error)?;
+        let server: Option<Table> = app.lua.named_registry_value(lua_modules::SERVER_KEY).map_err(lua_error)?;
         let Some(server) = server else {
             return Err(plain(format!("{} finished without calling server:run()", config.entry)));
         };
@@ -164,8 +155,8 @@ impl App {
         let mut routes = Vec::new();
         for (index, entry) in list.sequence_values::<Table>().enumerate() {
             let entry = entry.map_err(|e| plain(format!("server.routes[{}]: {e}", index + 1)))?;
-            let (route, callback) = route_from_table(&entry)
-                .map_err(|e| plain(format!("server.routes[{}]: {}", index + 1, e.message)))?;
+            let (route, callback) =
+                route_from_table(&entry).map_err(|e| plain(format!("server.routes[{}]: {}", index + 1, e.message)))?;
             routes.push(route);
             let callback = callback.map(|function| Callback::new(&self.lua, function)).transpose()?;
             self.callbacks.push(callback);

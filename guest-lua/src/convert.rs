@@ -3,8 +3,8 @@
 
 use mlua::{Lua, Table, Value};
 
-use crate::errors::plain;
 use crate::astra::host::types::BodyKind;
+use crate::errors::plain;
 use crate::exports::astra::host::app::{LuaError, Response};
 use crate::response::ResponseState;
 
@@ -14,7 +14,9 @@ pub fn into_response(lua: &Lua, state: ResponseState, returned: Value) -> Result
     let (body, body_kind) = match &returned {
         Value::Nil => (Vec::new(), None),
         Value::String(s) => (s.as_bytes().to_vec(), Some(BodyKind::Text)),
-        Value::Integer(_) | Value::Number(_) | Value::Boolean(_) => (describe(&returned).into_bytes(), Some(BodyKind::Text)),
+        Value::Integer(_) | Value::Number(_) | Value::Boolean(_) => {
+            (describe(&returned).into_bytes(), Some(BodyKind::Text))
+        }
         Value::Table(table) => match byte_list(table) {
             Some(bytes) => (bytes, Some(BodyKind::Bytes)),
             None => {
@@ -30,13 +32,7 @@ pub fn into_response(lua: &Lua, state: ResponseState, returned: Value) -> Result
             )));
         }
     };
-    Ok(Response {
-        status: state.status,
-        headers: state.headers,
-        cookies: state.cookies,
-        body_kind,
-        body,
-    })
+    Ok(Response { status: state.status, headers: state.headers, cookies: state.cookies, body_kind, body })
 }
 
 /// A non-empty sequence whose every value is a whole number from 0 to 255.

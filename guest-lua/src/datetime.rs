@@ -31,7 +31,15 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                         _ => None,
                     }
                     .ok_or_else(|| mlua::Error::runtime("the year must be a whole number"))?;
-                    build(year, month.unwrap_or(1), day.unwrap_or(1), hour.unwrap_or(0), minute.unwrap_or(0), second.unwrap_or(0), milli.unwrap_or(0))?
+                    build(
+                        year,
+                        month.unwrap_or(1),
+                        day.unwrap_or(1),
+                        hour.unwrap_or(0),
+                        minute.unwrap_or(0),
+                        second.unwrap_or(0),
+                        milli.unwrap_or(0),
+                    )?
                 }
                 other => {
                     return Err(mlua::Error::runtime(format!(
@@ -47,9 +55,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
 }
 
 fn now() -> DateTime<Utc> {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     DateTime::from_timestamp(since_epoch.as_secs() as i64, since_epoch.subsec_nanos()).unwrap_or_default()
 }
 
@@ -71,7 +77,15 @@ fn parse(text: &str) -> mlua::Result<DateTime<Utc>> {
     Err(mlua::Error::runtime(format!("{text:?} is not an RFC 3339 or RFC 2822 date")))
 }
 
-fn build(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32, milli: u32) -> mlua::Result<DateTime<Utc>> {
+fn build(
+    year: i32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    milli: u32,
+) -> mlua::Result<DateTime<Utc>> {
     NaiveDate::from_ymd_opt(year, month, day)
         .and_then(|date| date.and_hms_milli_opt(hour, minute, second, milli))
         .map(|naive| Utc.from_utc_datetime(&naive))

@@ -76,7 +76,13 @@ struct Output {
 
 impl Output {
     fn of(vec: &mut Vec<u8>) -> Output {
-        Output { data: vec.as_mut_ptr(), len: vec.len(), cap: vec.capacity(), vec: (vec as *mut Vec<u8>).cast(), bad_type: 0 }
+        Output {
+            data: vec.as_mut_ptr(),
+            len: vec.len(),
+            cap: vec.capacity(),
+            vec: (vec as *mut Vec<u8>).cast(),
+            bad_type: 0,
+        }
     }
 
     /// Runs `write` on the Vec with the bytes written so far, then takes up its new state.

@@ -19,10 +19,7 @@ const HTTP: &str = include_str!("../lua/http.lua");
 /// into Lua runs under (see `errors`).
 pub fn install(lua: &Lua) -> mlua::Result<Function> {
     let internal = internal_functions(lua)?;
-    let error_handler: Function = lua
-        .load(PRELUDE)
-        .set_name("@astra/prelude.lua")
-        .call(internal.clone())?;
+    let error_handler: Function = lua.load(PRELUDE).set_name("@astra/prelude.lua").call(internal.clone())?;
 
     let package: Table = lua.globals().get("package")?;
     // Astra's docs use `http` without requiring it in places, so it is loaded up front, as
@@ -55,10 +52,7 @@ fn internal_functions(lua: &Lua) -> mlua::Result<Table> {
             Ok(())
         })?,
     )?;
-    internal.set(
-        "run",
-        lua.create_function(|lua, server: Table| lua.set_named_registry_value(SERVER_KEY, server))?,
-    )?;
+    internal.set("run", lua.create_function(|lua, server: Table| lua.set_named_registry_value(SERVER_KEY, server))?)?;
     internal.set(
         "shutdown",
         lua.create_function(|_, ()| {

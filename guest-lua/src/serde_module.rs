@@ -9,7 +9,8 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     json_functions.set(
         "encode",
         lua.create_function(|lua, value: Value| {
-            let text = json::encode(lua, value).map_err(|e| mlua::Error::runtime(format!("cannot encode as JSON: {e}")))?;
+            let text =
+                json::encode(lua, value).map_err(|e| mlua::Error::runtime(format!("cannot encode as JSON: {e}")))?;
             lua.create_string(text)
         })?,
     )?;

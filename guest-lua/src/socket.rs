@@ -73,15 +73,18 @@ fn message_table(lua: &Lua, message: Message) -> mlua::Result<Table> {
         Message::Binary(data) => ("bytes", Value::String(lua.create_string(data)?)),
         Message::Ping(data) => ("ping", Value::String(lua.create_string(data)?)),
         Message::Pong(data) => ("pong", Value::String(lua.create_string(data)?)),
-        Message::Close(frame) => ("close", match frame {
-            Some(frame) => {
-                let t = lua.create_table()?;
-                t.set("code", frame.code)?;
-                t.set("reason", frame.reason)?;
-                Value::Table(t)
-            }
-            None => Value::Nil,
-        }),
+        Message::Close(frame) => (
+            "close",
+            match frame {
+                Some(frame) => {
+                    let t = lua.create_table()?;
+                    t.set("code", frame.code)?;
+                    t.set("reason", frame.reason)?;
+                    Value::Table(t)
+                }
+                None => Value::Nil,
+            },
+        ),
     };
     table.set("type", kind)?;
     table.set("value", value)?;
@@ -111,12 +114,16 @@ fn bytes(payload: Value) -> mlua::Result<Vec<u8>> {
 fn close_frame(frame: Value) -> mlua::Result<Option<CloseFrame>> {
     match frame {
         Value::Nil => Ok(None),
-        Value::Integer(_) | Value::Number(_) => Ok(Some(CloseFrame { code: close_code(frame)?, reason: String::new() })),
+        Value::Integer(_) | Value::Number(_) => {
+            Ok(Some(CloseFrame { code: close_code(frame)?, reason: String::new() }))
+        }
         Value::Table(table) => Ok(Some(CloseFrame {
             code: close_code(table.get("code")?)?,
             reason: table.get::<Option<String>>("reason")?.unwrap_or_default(),
         })),
-        other => Err(mlua::Error::runtime(format!("a close frame must be a table or a code, got {}", other.type_name()))),
+        other => {
+            Err(mlua::Error::runtime(format!("a close frame must be a table or a code, got {}", other.type_name())))
+        }
     }
 }
 

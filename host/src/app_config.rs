@@ -89,10 +89,8 @@ fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, String> {
             return Err(format!(".env:{}: expected KEY=VALUE", number + 1));
         };
         let value = value.trim();
-        let unquoted = ['"', '\'']
-            .iter()
-            .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
-            .unwrap_or(value);
+        let unquoted =
+            ['"', '\''].iter().find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q))).unwrap_or(value);
         pairs.push((key.trim().to_string(), unquoted.to_string()));
     }
     Ok(pairs)

@@ -125,9 +125,7 @@ impl Registry {
 
     /// The app for a Host header value (`hello.localhost:8080`).
     pub fn find(&self, host: Option<&str>) -> Option<&Arc<App>> {
-        host.map(host_name)
-            .and_then(|name| self.by_host.get(name.as_ref()))
-            .or(self.default_app.as_ref())
+        host.map(host_name).and_then(|name| self.by_host.get(name.as_ref())).or(self.default_app.as_ref())
     }
 
     /// The start-up table: app, hosts, routes, state.
@@ -155,8 +153,13 @@ impl Registry {
             let _ = writeln!(
                 table,
                 "{:<w0$}  {:<w1$}  {:>w2$}  {}",
-                row[0], row[1], row[2], row[3],
-                w0 = widths[0], w1 = widths[1], w2 = widths[2]
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
             );
         }
         if self.apps.is_empty() {

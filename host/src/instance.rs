@@ -102,7 +102,12 @@ impl Instance {
         self.finish(outcome)
     }
 
-    pub async fn handle(&mut self, route: u32, request: RequestState, limits: CallLimits) -> Result<Response, CallError> {
+    pub async fn handle(
+        &mut self,
+        route: u32,
+        request: RequestState,
+        limits: CallLimits,
+    ) -> Result<Response, CallError> {
         let request = self.push(request)?;
         self.begin(limits)?;
         let call = self.guest.astra_host_app().call_handle(&mut self.store, route, request);

@@ -16,8 +16,8 @@ use astra_host::apps::{HostOptions, Registry};
 use astra_host::cli::{Cli, Command, HostArgs};
 use astra_host::engine::{PoolSettings, Sandbox, default_cache_dir};
 use astra_host::limits::Limits;
-use astra_host::units::Span;
 use astra_host::shutdown::ShutdownSignal;
+use astra_host::units::Span;
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
 
@@ -53,7 +53,9 @@ async fn run(cli: Cli) -> Result<()> {
     match (cli.command, cli.apps) {
         (Some(Command::Run { file }), None) => run_one(&file, cli.host).await,
         (Some(Command::Export { dir }), None) => {
-            for path in astra_host::export::export(&dir).map_err(|e| format_err!("cannot write to {}: {e}", dir.display()))? {
+            for path in
+                astra_host::export::export(&dir).map_err(|e| format_err!("cannot write to {}: {e}", dir.display()))?
+            {
                 println!("wrote {path}");
             }
             Ok(())
@@ -103,11 +105,9 @@ async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
             None => {
                 let settings = &ready.manifest.settings;
                 let address = format!("{}:{}", settings.hostname, settings.port);
-                tokio::net::lookup_host(&address)
-                    .await
-                    .ok()
-                    .and_then(|mut addresses| addresses.next())
-                    .ok_or_else(|| format_err!("server.hostname:server.port = {address:?} is not an address to listen on"))?
+                tokio::net::lookup_host(&address).await.ok().and_then(|mut addresses| addresses.next()).ok_or_else(
+                    || format_err!("server.hostname:server.port = {address:?} is not an address to listen on"),
+                )?
             }
         },
     };
@@ -121,9 +121,7 @@ async fn serve(
     idle_timeout: Span,
     app_shutdown: Option<Arc<ShutdownSignal>>,
 ) -> Result<()> {
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| format_err!("cannot listen on {listen}: {e}"))?;
+    let listener = TcpListener::bind(listen).await.map_err(|e| format_err!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr()?;
     tokio::spawn(registry.clone().release_idle_instances(idle_timeout.0));
     tracing::info!("listening on http://{address}");

@@ -215,9 +215,8 @@ fn options(route: &Route) -> Result<RouteOptions, String> {
 /// it, `..` and symlinks included.
 pub fn inside_app(app_dir: &Path, relative: &str) -> Result<PathBuf, String> {
     let joined = app_dir.join(relative.trim_start_matches("./"));
-    let resolved = joined
-        .canonicalize()
-        .map_err(|e| format!("{relative:?} cannot be opened in the app folder: {e}"))?;
+    let resolved =
+        joined.canonicalize().map_err(|e| format!("{relative:?} cannot be opened in the app folder: {e}"))?;
     if !resolved.starts_with(app_dir) {
         return Err(format!("{relative:?} is outside the app folder"));
     }
@@ -255,7 +254,9 @@ mod tests {
         assert_eq!(found(&table, Method::GET, "/").map(|f| f.0), Some(0));
         assert_eq!(found(&table, Method::POST, "/users/7"), Some((1, vec![("id".into(), "7".into())])));
         assert_eq!(found(&table, Method::HEAD, "/users/a%20b"), Some((2, vec![("id".into(), "a b".into())])));
-        assert!(matches!(table.lookup(&Method::DELETE, "/users/7", false), Lookup::MethodNotAllowed { allow } if allow == "GET, HEAD, POST"));
+        assert!(
+            matches!(table.lookup(&Method::DELETE, "/users/7", false), Lookup::MethodNotAllowed { allow } if allow == "GET, HEAD, POST")
+        );
         assert!(matches!(table.lookup(&Method::GET, "/nope", false), Lookup::NotFound));
     }
 

@@ -92,10 +92,7 @@ fn split_number(text: &str) -> Result<(f64, &str), String> {
     let text = text.trim();
     let end = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_')).unwrap_or(text.len());
     let (number, unit) = text.split_at(end);
-    let number: f64 = number
-        .replace('_', "")
-        .parse()
-        .map_err(|_| format!("{text:?} does not start with a number"))?;
+    let number: f64 = number.replace('_', "").parse().map_err(|_| format!("{text:?} does not start with a number"))?;
     if !number.is_finite() || number < 0.0 {
         return Err(format!("{text:?} must be a positive number"));
     }

@@ -33,7 +33,8 @@ pub const HELLO_ROUTE: u32 = 0;
 pub const JSON_ROUTE: u32 = 1;
 pub const ECHO_ROUTE: u32 = 2;
 
-pub const LIMITS: CallLimits = CallLimits { cpu_time: Duration::from_secs(2), wall_time: Some(Duration::from_secs(30)) };
+pub const LIMITS: CallLimits =
+    CallLimits { cpu_time: Duration::from_secs(2), wall_time: Some(Duration::from_secs(30)) };
 
 pub struct WarmApp {
     pub sandbox: Sandbox,

@@ -58,7 +58,10 @@ impl RequestState {
                 Ok(collected) => BodySource::Read(collected.to_bytes()),
                 Err(error) if error.is::<http_body_util::LengthLimitError>() => {
                     self.body_too_large.store(true, Ordering::Relaxed);
-                    BodySource::Failed(format!("the request body is larger than this route's limit of {} bytes", self.body_limit))
+                    BodySource::Failed(format!(
+                        "the request body is larger than this route's limit of {} bytes",
+                        self.body_limit
+                    ))
                 }
                 Err(error) => BodySource::Failed(format!("reading the request body failed: {error}")),
             };

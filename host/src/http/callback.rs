@@ -62,7 +62,10 @@ pub async fn serve(
         Err(CallError::Lua(error)) => {
             lease.finish();
             if body_too_large.load(Ordering::Relaxed) {
-                return reply::plain(StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than this route's limit");
+                return reply::plain(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the request body is larger than this route's limit",
+                );
             }
             reply::lua_error(&app.name, &label, &error)
         }

@@ -13,11 +13,8 @@ use crate::apps::Registry;
 use crate::routes::{Lookup, TargetKind, static_rest};
 
 pub async fn dispatch(registry: &Registry, client: SocketAddr, request: Request<Body>) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .or_else(|| request.uri().host());
+    let host =
+        request.headers().get(header::HOST).and_then(|value| value.to_str().ok()).or_else(|| request.uri().host());
     match registry.find(host) {
         Some(app) => serve_app(app, request, client).await,
         None => reply::plain(StatusCode::NOT_FOUND, "no app is served at this host name"),
@@ -63,9 +60,5 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
         TargetKind::StaticFile(file) => Box::pin(static_files::serve_file(file, request)).await,
     };
     let response = reply::with_route_headers(response, &target.options.headers);
-    if compress {
-        Box::pin(encoding::compressed(response, accept_encoding)).await
-    } else {
-        response
-    }
+    if compress { Box::pin(encoding::compressed(response, accept_encoding)).await } else { response }
 }
