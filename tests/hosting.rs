@@ -142,6 +142,23 @@ async fn sigterm_lets_in_flight_requests_finish() {
 }
 
 #[tokio::test]
+async fn instances_of_one_app_draw_different_random_numbers() {
+    let host = Host::serve(&apps("hosting"), &[]);
+    let mut uploads = Vec::new();
+    for started in 1..=2 {
+        uploads.push(start_upload(&host).await);
+        assert!(host.log_count_reaches("[shop] upload started", started).await, "{}", host.log());
+    }
+    let mut tokens = Vec::new();
+    for upload in uploads {
+        let answer = finish_upload(upload).await;
+        let token = answer.lines().find_map(|line| line.strip_prefix("x-instance-token: "));
+        tokens.push(token.unwrap_or_else(|| panic!("no token in {answer}")).to_owned());
+    }
+    assert_ne!(tokens[0], tokens[1], "two instances started together drew the same math.random");
+}
+
+#[tokio::test]
 async fn websocket_messages_are_bounded_like_bodies() {
     let host = Host::serve(&astra_tests::workspace().join("examples/apps"), &["--body-limit", "1KiB"]);
     let stream = TcpStream::connect(host.addr).await.unwrap();

@@ -109,6 +109,16 @@ async fn the_sandbox_hides_the_host() {
     assert_eq!(on_host, "written by snoop\n", "relative paths land in the app's data folder");
     assert!(!apps("hostile").join("snoop/planted.lua").exists());
 
+    let scratch = json_of(host.get("snoop", "/scratch").await).await;
+    let name = scratch["name"].as_str().unwrap();
+    assert!(name.starts_with("lua_") && name.len() == 16, "{scratch}");
+    let data_files: Vec<_> = std::fs::read_dir(host.data_dir.join("snoop")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(data_files.iter().any(|file| file == name), "os.tmpname's file is made in the data folder: {data_files:?}");
+    assert_eq!(data_files.len(), 2, "io.tmpfile leaves no file behind: {data_files:?}");
+    assert_eq!(scratch["tmpfile"], "scratch");
+    let elapsed = scratch["clock"].as_f64().unwrap();
+    assert!(elapsed > 0.0 && elapsed < 60.0, "os.clock measures the loop: {scratch}");
+
     let env = json_of(host.get("snoop", "/env").await).await;
     assert_eq!(env["home"], Value::Null);
     assert_eq!(env["path"], Value::Null);

@@ -60,6 +60,36 @@ end
 os.execute = no_processes("os.execute")
 io.popen = no_processes("io.popen")
 
+os.clock = internal.clock
+
+-- No /tmp in the sandbox: temporary files go in the app's data folder (the current
+-- directory). As on POSIX, `os.tmpname` creates the file so that the name is taken, and
+-- `io.tmpfile`'s file is gone from the folder once it is open.
+function os.tmpname()
+    for _ = 1, 100 do
+        local name = string.format("lua_%012x", math.random(0, 0xffffffffffff))
+        local existing = io.open(name, "rb")
+        if existing then
+            existing:close()
+        else
+            local file = io.open(name, "wb")
+            if file then
+                file:close()
+                return name
+            end
+        end
+    end
+    error("unable to generate a unique filename in the data folder", 2)
+end
+
+function io.tmpfile()
+    local name = os.tmpname()
+    local file, err = io.open(name, "w+b")
+    os.remove(name)
+    if not file then return nil, err end
+    return file
+end
+
 -- App modules come from the app folder (mounted at /app) and are named relative to it in
 -- error messages, as the entry script is.
 package.path = "/app/?.lua;/app/?/init.lua"

@@ -5,6 +5,9 @@
 //! functions as their chunk argument, so those never appear as globals an app could
 //! overwrite.
 
+use std::hash::{BuildHasher, RandomState};
+use std::time::Instant;
+
 use mlua::{Function, Lua, Table};
 
 use crate::astra::host::runtime::{self, Level};
@@ -33,12 +36,27 @@ pub fn install(lua: &Lua) -> mlua::Result<Function> {
     preload.set("datetime", lua.create_function(|lua, ()| crate::datetime::module(lua))?)?;
     preload.set("crypto", lua.create_function(|lua, ()| crate::crypto::module(lua))?)?;
     preload.set("serde", lua.create_function(|lua, ()| crate::serde_module::module(lua))?)?;
+    seed_math_random(lua)?;
     Ok(error_handler)
+}
+
+/// Lua seeds `math.random` from the time and the address of its state, and every instance
+/// of an app starts from the same memory image: instances started within one second drew
+/// the same numbers. The host's random source (behind `RandomState`) tells them apart.
+fn seed_math_random(lua: &Lua) -> mlua::Result<()> {
+    let keys = RandomState::new();
+    let seeds = (keys.hash_one(1u8).cast_signed(), keys.hash_one(2u8).cast_signed());
+    let math: Table = lua.globals().get("math")?;
+    math.get::<Function>("randomseed")?.call(seeds)
 }
 
 fn internal_functions(lua: &Lua) -> mlua::Result<Table> {
     let internal = lua.create_table()?;
     internal.set("version", env!("CARGO_PKG_VERSION"))?;
+    // WASI has no clock of a process's CPU time; time since the instance started stands in
+    // for `os.clock`, which apps read twice and subtract.
+    let started = Instant::now();
+    internal.set("clock", lua.create_function(move |_, ()| Ok(started.elapsed().as_secs_f64()))?)?;
     internal.set(
         "log",
         lua.create_function(|_, (level, message): (String, String)| {

@@ -29,6 +29,18 @@ server:get("/write/data", function()
     file:close()
     return try_open("logs.txt")
 end)
+server:get("/scratch", function()
+    local name = os.tmpname()
+    local file = assert(io.tmpfile())
+    file:write("scratch")
+    file:seek("set")
+    local content = file:read("a")
+    file:close()
+    local started = os.clock()
+    local sum = 0
+    for i = 1, 1000000 do sum = sum + i end
+    return { name = name, tmpfile = content, clock = os.clock() - started, sum = sum }
+end)
 server:get("/env", function()
     return { home = os.getenv("HOME"), path = os.getenv("PATH"), secret = os.getenv("ASTRA_TEST_SECRET"),
              greeting = os.getenv("GREETING"), dotenv = os.getenv("DOTENV_VALUE") }
