@@ -223,6 +223,23 @@ async fn faults_fail_one_request_and_replace_the_instance() {
     assert_eq!(host.get("faults", "/recursion").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(host.log_contains("stack overflow").await, "{}", host.log());
     assert_eq!(text(host.get("faults", "/count").await).await, "4");
+    // A return value that cannot be a body is an error named after the callback's line.
+    assert_eq!(host.get("faults", "/returns-function").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        host.log_contains(
+            "[faults] GET /returns-function: init.lua:18: the route callback returned a function; expected nil, a string or a table"
+        )
+        .await,
+        "{}",
+        host.log()
+    );
+    assert_eq!(host.get("faults", "/returns-cycle").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        host.log_contains("[faults] GET /returns-cycle: init.lua:19: the route callback returned a table that cannot be sent as JSON: tables nest too deeply").await,
+        "{}",
+        host.log()
+    );
+    assert_eq!(text(host.get("faults", "/count").await).await, "5");
     // Running out of Lua memory is a Lua error too, but its heap is full: a fresh instance.
     assert_eq!(host.get("faults", "/memory").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(host.log_contains("[faults] GET /memory: not enough memory; the instance was replaced").await);

@@ -112,7 +112,8 @@ async fn the_sandbox_hides_the_host() {
     let scratch = json_of(host.get("snoop", "/scratch").await).await;
     let name = scratch["name"].as_str().unwrap();
     assert!(name.starts_with("lua_") && name.len() == 16, "{scratch}");
-    let data_files: Vec<_> = std::fs::read_dir(host.data_dir.join("snoop")).unwrap().flatten().map(|e| e.file_name()).collect();
+    let data_files: Vec<_> =
+        std::fs::read_dir(host.data_dir.join("snoop")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert!(data_files.iter().any(|file| file == name), "os.tmpname's file is made in the data folder: {data_files:?}");
     assert_eq!(data_files.len(), 2, "io.tmpfile leaves no file behind: {data_files:?}");
     assert_eq!(scratch["tmpfile"], "scratch");

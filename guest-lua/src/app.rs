@@ -24,30 +24,42 @@ pub struct App {
     callbacks: Vec<Option<Callback>>,
 }
 
-/// A route's Lua function, and how many of its arguments it can see.
+/// A route's Lua function, how many of its arguments it can see, and where it is defined.
 struct Callback {
     function: Function,
     /// A Lua function without `...` cannot reach arguments past its parameters, so
     /// `function() return "hi" end` gets no request or response built for it (building
     /// the two is most of what a small route costs). 2 for varargs and C functions.
     visible_arguments: u8,
+    /// `file:line` of the function, for errors in what it returned, which have no line
+    /// of their own. None for C functions.
+    defined_at: Option<String>,
 }
 
 impl Callback {
     fn new(lua: &Lua, function: Function) -> Result<Callback, LuaError> {
         let mut visible_arguments = 2;
-        // SAFETY: `lua_getinfo` with '>' pops the function exec_raw pushed, and 'u' only
-        // reads its prototype; neither raises an error.
+        let mut defined_at = None;
+        // SAFETY: `lua_getinfo` with '>' pops the function exec_raw pushed, and 'u' and
+        // 'S' only read its prototype; neither raises an error. `short_src` is a
+        // NUL-terminated string inside `info`.
         unsafe {
             lua.exec_raw::<()>(&function, |state| {
                 let mut info: ffi::lua_Debug = std::mem::zeroed();
-                if ffi::lua_getinfo(state, c">u".as_ptr(), &mut info) != 0 && info.isvararg == 0 {
+                if ffi::lua_getinfo(state, c">uS".as_ptr(), &mut info) == 0 {
+                    return;
+                }
+                if info.isvararg == 0 {
                     visible_arguments = info.nparams.min(2);
+                }
+                if info.linedefined > 0 {
+                    let file = std::ffi::CStr::from_ptr(info.short_src.as_ptr()).to_string_lossy();
+                    defined_at = Some(format!("{file}:{}", info.linedefined));
                 }
             })
         }
         .map_err(|e| errors::from_mlua(&e))?;
-        Ok(Callback { function, visible_arguments })
+        Ok(Callback { function, visible_arguments, defined_at })
     }
 }
 
@@ -101,7 +113,12 @@ impl App {
         incoming.end();
         let returned = outcome?;
         let state = response_state.take();
-        convert::into_response(&self.lua, state, returned)
+        convert::into_response(&self.lua, state, returned).map_err(|mut error| {
+            if let Some(place) = &callback.defined_at {
+                error.message = format!("{place}: {}", error.message);
+            }
+            error
+        })
     }
 
     pub fn websocket(&self, route: u32, incoming: IncomingRequest, socket: Socket) -> Result<(), LuaError> {

@@ -20,14 +20,15 @@ pub fn into_response(lua: &Lua, state: ResponseState, returned: Value) -> Result
         Value::Table(table) => match byte_list(table) {
             Some(bytes) => (bytes, Some(BodyKind::Bytes)),
             None => {
-                let json = crate::json::encode(lua, returned.clone())
-                    .map_err(|e| plain(format!("the returned table cannot be sent as JSON: {e}")))?;
+                let json = crate::json::encode(lua, returned.clone()).map_err(|e| {
+                    plain(format!("the route callback returned a table that cannot be sent as JSON: {e}"))
+                })?;
                 (json, Some(BodyKind::Json))
             }
         },
         other => {
             return Err(plain(format!(
-                "a route callback returned a {}; expected nil, a string or a table",
+                "the route callback returned a {}; expected nil, a string or a table",
                 other.type_name()
             )));
         }

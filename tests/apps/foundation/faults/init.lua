@@ -15,4 +15,10 @@ server:get("/recursion", function()
     local function deeper(n) return deeper(n + 1) + 1 end
     return deeper(1)
 end)
+server:get("/returns-function", function() return print end)
+server:get("/returns-cycle", function()
+    local cycle = {}
+    cycle.self = cycle
+    return cycle
+end)
 server:run()
