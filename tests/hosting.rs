@@ -44,6 +44,30 @@ async fn host_names_reach_their_apps() {
 }
 
 #[tokio::test]
+async fn contested_host_names_are_settled_without_stopping_the_host() {
+    let host = Host::serve(&apps("hosting"), &[]);
+    // squatter lists shop's own name: it stays shop's.
+    assert_eq!(get_with_host(&host, "shop.localhost", "/").await, (200, "shop".into()));
+    assert!(host.log().contains("[squatter] astra.toml: hosts: shop.localhost is not served: it is app shop's own"));
+    // Both blog and squatter list news.example.com: it reaches neither.
+    assert_eq!(get_with_host(&host, "news.example.com", "/").await.0, 404);
+    for app in ["blog", "squatter"] {
+        let refusal = format!(
+            "[{app}] astra.toml: hosts: news.example.com is not served: apps blog, squatter all list it, so it reaches none of them"
+        );
+        assert!(host.log().contains(&refusal), "{}", host.log());
+    }
+    // Everything uncontested is served.
+    assert_eq!(get_with_host(&host, "squatter.example.net", "/").await, (200, "squatter".into()));
+    assert_eq!(get_with_host(&host, "blog.localhost", "/").await, (200, "blog".into()));
+    assert!(
+        host.log()
+            .lines()
+            .any(|l| l.starts_with("squatter ") && l.contains(" squatter.localhost, squatter.example.net "))
+    );
+}
+
+#[tokio::test]
 async fn a_default_app_answers_unknown_hosts() {
     let host = Host::serve(&apps("hosting"), &["--default-app", "blog"]);
     assert_eq!(get_with_host(&host, "nobody.localhost", "/").await, (200, "blog".into()));

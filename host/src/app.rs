@@ -25,6 +25,8 @@ const LAST_RETRY: Duration = Duration::from_secs(300);
 
 pub struct App {
     pub name: Arc<str>,
+    /// The host names that reach the app: its own (`AppSource::hosts`), then those its
+    /// astra.toml lists (see `listed_hosts`).
     pub hosts: Vec<String>,
     source: AppSource,
     defaults: Limits,
@@ -64,13 +66,35 @@ impl App {
         let config = AppConfig::load(&source.dir, defaults);
         let mut hosts = source.hosts.clone();
         if let Ok(config) = &config {
-            hosts.extend(config.hosts.iter().cloned());
+            for host in &config.hosts {
+                if !hosts.contains(host) {
+                    hosts.push(host.clone());
+                }
+            }
         }
         let state = start(&sandbox, &source, &name, config, &shutdown).await;
         if let AppState::Failed(message) = &state {
             tracing::error!("[{name}] did not start: {message}");
         }
         App { name, hosts, source, defaults: defaults.clone(), state: RwLock::new(Arc::new(state)), shutdown }
+    }
+
+    /// `<name>.localhost` and `<name>.<domain>` for each `--domain`.
+    pub fn own_hosts(&self) -> &[String] {
+        &self.hosts[..self.source.hosts.len()]
+    }
+
+    /// The host names from astra.toml that are not among the app's own.
+    pub fn listed_hosts(&self) -> &[String] {
+        &self.hosts[self.source.hosts.len()..]
+    }
+
+    /// Stops serving a host name its astra.toml lists (see `apps::settle_host_claims`).
+    pub fn drop_listed_host(&mut self, host: &str) {
+        let own = self.source.hosts.len();
+        if let Some(at) = self.hosts[own..].iter().position(|listed| listed == host) {
+            self.hosts.remove(own + at);
+        }
     }
 
     pub fn state(&self) -> Arc<AppState> {

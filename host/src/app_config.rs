@@ -58,7 +58,7 @@ impl AppConfig {
         }
         let mut hosts = Vec::new();
         for host in parsed.hosts {
-            let host = host.trim().to_ascii_lowercase();
+            let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
             if host.is_empty() || host.contains(['/', ' ', ':']) {
                 return Err(format!("astra.toml: hosts: {host:?} is not a host name"));
             }

@@ -3,10 +3,11 @@
 //! Every sub-folder of the apps folder is an app named after it, reached at
 //! `<name>.localhost`, at `<name>.<domain>` for each `--domain`, and at the hosts its
 //! `astra.toml` lists. Apps load concurrently; one that fails is reported and kept (it
-//! answers 503) without holding up the others.
+//! answers 503) without holding up the others, and a host name that apps contest is
+//! settled without stopping the rest (`settle_host_claims`).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,10 +37,15 @@ impl Registry {
         limits: &Limits,
         options: &HostOptions,
     ) -> Result<Registry, String> {
-        let entries = std::fs::read_dir(apps_dir)
-            .map_err(|e| format!("cannot read the apps folder {}: {e}", apps_dir.display()))?;
+        let mut entries: Vec<_> = std::fs::read_dir(apps_dir)
+            .map_err(|e| format!("cannot read the apps folder {}: {e}", apps_dir.display()))?
+            .flatten()
+            .collect();
+        // In name order, so that of two folders that differ only in case the same one wins
+        // at every start.
+        entries.sort_by_key(|entry| entry.file_name());
         let mut sources = Vec::new();
-        for entry in entries.flatten() {
+        for entry in entries {
             let folder = entry.file_name().to_string_lossy().into_owned();
             if folder.starts_with('.') || !entry.path().is_dir() {
                 continue;
@@ -52,8 +58,21 @@ impl Registry {
                 );
                 continue;
             }
+            if let Some(same) = sources.iter().find(|source: &&AppSource| source.name == name) {
+                tracing::warn!(
+                    "skipping {}: app {name} already comes from {} (app names ignore case)",
+                    entry.path().display(),
+                    same.dir.display()
+                );
+                continue;
+            }
             let mut hosts = vec![format!("{name}.localhost")];
-            hosts.extend(options.domains.iter().map(|domain| format!("{name}.{domain}")));
+            for domain in &options.domains {
+                let host = format!("{name}.{domain}");
+                if !hosts.contains(&host) {
+                    hosts.push(host);
+                }
+            }
             sources.push(AppSource {
                 data_dir: options.data_root.join(&name),
                 name,
@@ -69,8 +88,10 @@ impl Registry {
             let (sandbox, limits) = (sandbox.clone(), limits.clone());
             loading.spawn(async move { App::load(sandbox, source, &limits).await });
         }
-        let mut apps: Vec<Arc<App>> = loading.join_all().await.into_iter().map(Arc::new).collect();
+        let mut apps = loading.join_all().await;
         apps.sort_by(|a, b| a.name.cmp(&b.name));
+        settle_host_claims(&mut apps);
+        let apps: Vec<Arc<App>> = apps.into_iter().map(Arc::new).collect();
         for app in &apps {
             if matches!(&*app.state(), AppState::Failed(_)) {
                 tokio::spawn(app.clone().retry_until_started(sandbox.clone()));
@@ -86,14 +107,7 @@ impl Registry {
             ),
             None => None,
         };
-        let mut by_host = HashMap::new();
-        for app in &apps {
-            for host in &app.hosts {
-                if let Some(earlier) = by_host.insert(host.clone(), app.clone()) {
-                    return Err(format!("apps {} and {} both claim the host {host}", earlier.name, app.name));
-                }
-            }
-        }
+        let by_host = apps.iter().flat_map(|app| app.hosts.iter().map(|host| (host.clone(), app.clone()))).collect();
         Ok(Registry { apps, by_host, default_app })
     }
 
@@ -166,6 +180,40 @@ impl Registry {
             table.push_str("(no apps: every sub-folder of the apps folder is an app, started from its init.lua)\n");
         }
         table
+    }
+}
+
+/// An astra.toml may list any host name, so one app could claim another's. An app's own
+/// names (from its folder name) are never taken from it, and a listed name that two apps
+/// claim reaches neither: each is told why, and every other host name is served while the
+/// operator settles it.
+fn settle_host_claims(apps: &mut [App]) {
+    let mut owners: HashMap<String, usize> = HashMap::new();
+    for (index, app) in apps.iter().enumerate() {
+        for host in app.own_hosts() {
+            owners.insert(host.clone(), index);
+        }
+    }
+    let mut claimants: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (index, app) in apps.iter().enumerate() {
+        for host in app.listed_hosts() {
+            claimants.entry(host.clone()).or_default().push(index);
+        }
+    }
+    for (host, claimants) in claimants {
+        let reason = match owners.get(&host) {
+            Some(&owner) => format!("it is app {}'s own", apps[owner].name),
+            None if claimants.len() > 1 => {
+                let names: Vec<&str> = claimants.iter().map(|&index| &*apps[index].name).collect();
+                format!("apps {} all list it, so it reaches none of them", names.join(", "))
+            }
+            None => continue,
+        };
+        for index in claimants {
+            let app = &mut apps[index];
+            tracing::error!("[{}] astra.toml: hosts: {host} is not served: {reason}", app.name);
+            app.drop_listed_host(&host);
+        }
     }
 }
 
