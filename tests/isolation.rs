@@ -137,6 +137,28 @@ async fn the_sandbox_hides_the_host() {
 }
 
 #[tokio::test]
+async fn a_data_folder_over_its_limit_turns_read_only_until_files_are_removed() {
+    let host = host();
+    assert_eq!(json_of(host.get("hoarder", "/fill").await).await["written"], true);
+    assert!(
+        host.log_contains("[hoarder] the data folder").await
+            && host
+                .log_contains("over its data_limit of 1MiB: it is read-only for the app until files are removed")
+                .await,
+        "{}",
+        host.log()
+    );
+    let refused = json_of(host.get("hoarder", "/note").await).await;
+    assert_eq!(refused["written"], false, "{refused}");
+    assert_eq!(json_of(host.get("hoarder", "/read").await).await["size"], 2 * 1024 * 1024, "reading still works");
+    assert_good(&host).await;
+
+    std::fs::remove_file(host.data_dir.join("hoarder/hoard.bin")).unwrap();
+    assert!(host.log_contains("under its data_limit of 1MiB: writable again").await, "{}", host.log());
+    assert_eq!(json_of(host.get("hoarder", "/note").await).await["written"], true);
+}
+
+#[tokio::test]
 async fn an_app_failing_at_every_start_is_retried_with_backoff() {
     let host = host();
     assert_eq!(host.get("crasher", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);

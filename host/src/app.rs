@@ -157,6 +157,7 @@ async fn start(
         data_dir: source.data_dir.clone(),
         env: config.env,
         memory: config.limits.memory,
+        data_quota: Arc::default(),
         shutdown: shutdown.clone(),
     };
     let pool = Pool::new(sandbox.clone(), spec, entry.clone(), config.limits);

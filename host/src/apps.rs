@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::{App, AppSource, AppState};
+use crate::data_quota;
 use crate::engine::Sandbox;
 use crate::limits::Limits;
 
@@ -123,6 +124,24 @@ impl Registry {
                         tracing::info!("[{}] released {released} idle instance(s)", app.name);
                     }
                 }
+            }
+        }
+    }
+
+    /// Every `data_quota::CHECK_EVERY`, measures each app's data folder against its limit.
+    pub async fn watch_data_folders(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(data_quota::CHECK_EVERY).await;
+            let registry = self.clone();
+            let measured = tokio::task::spawn_blocking(move || {
+                for app in &registry.apps {
+                    if let AppState::Ready(ready) = &*app.state() {
+                        ready.pool.check_data_folder();
+                    }
+                }
+            });
+            if let Err(error) = measured.await {
+                tracing::error!("measuring the data folders failed: {error}");
             }
         }
     }

@@ -141,6 +141,11 @@ pub struct LimitArgs {
     /// Requests per second per app (token bucket); beyond: 429 [default: no limit].
     #[arg(global = true, long, env = "ASTRA_REQUESTS_PER_SECOND", value_name = "RATE")]
     pub requests_per_second: Option<f64>,
+
+    /// Disk space an app's data folder may take; beyond, it is read-only until files are
+    /// removed, e.g. 1GiB (not enforced for `run`, whose data folder is the current one).
+    #[arg(global = true, long, env = "ASTRA_DATA_LIMIT", value_name = "SIZE")]
+    pub data_limit: Option<ByteSize>,
 }
 
 impl LimitArgs {
@@ -158,6 +163,7 @@ impl LimitArgs {
             response_limit: self.response_limit.unwrap_or(defaults.response_limit),
             max_headers: self.max_headers.unwrap_or(defaults.max_headers),
             requests_per_second: self.requests_per_second.or(defaults.requests_per_second),
+            data_limit: self.data_limit.unwrap_or(defaults.data_limit),
         };
         limits.validate()?;
         Ok(limits)

@@ -95,6 +95,10 @@ impl Instance {
         self.poisoned
     }
 
+    pub fn data_writable(&self) -> bool {
+        self.store.data().data_writable
+    }
+
     pub async fn start(&mut self, config: StartConfig, limits: CallLimits) -> Result<Manifest, CallError> {
         self.begin(limits)?;
         let call = self.guest.astra_host_app().call_start(&mut self.store, &config);

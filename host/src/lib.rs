@@ -10,6 +10,7 @@ pub mod app_config;
 pub mod apps;
 pub mod bindings;
 pub mod cli;
+pub mod data_quota;
 pub mod engine;
 pub mod export;
 pub mod http;

@@ -32,6 +32,8 @@ pub struct Limits {
     pub max_headers: u32,
     /// Sustained request rate (a token bucket holding one second's worth); none: no limit.
     pub requests_per_second: Option<f64>,
+    /// Disk space the app's data folder may take (see `data_quota`).
+    pub data_limit: ByteSize,
 }
 
 impl Default for Limits {
@@ -46,6 +48,7 @@ impl Default for Limits {
             response_limit: ByteSize::mib(16),
             max_headers: 100,
             requests_per_second: None,
+            data_limit: ByteSize::mib(1024),
         }
     }
 }
@@ -68,6 +71,7 @@ impl Limits {
         set(&mut limits.request_timeout, "request_timeout", &table.request_timeout)?;
         set(&mut limits.body_limit, "body_limit", &table.body_limit)?;
         set(&mut limits.response_limit, "response_limit", &table.response_limit)?;
+        set(&mut limits.data_limit, "data_limit", &table.data_limit)?;
         if let Some(n) = table.max_headers {
             limits.max_headers = n;
         }
@@ -129,6 +133,7 @@ pub struct LimitsTable {
     pub requests_per_second: Option<f64>,
     pub max_instances: Option<u32>,
     pub max_concurrent_requests: Option<u32>,
+    pub data_limit: Option<String>,
 }
 
 #[cfg(test)]

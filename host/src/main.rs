@@ -76,7 +76,10 @@ async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
     let registry = Registry::from_dir(sandbox, apps_dir, &limits, &options).await.map_err(|e| format_err!("{e}"))?;
     eprint!("{}", registry.summary());
     let listen = args.listen.unwrap_or(DEFAULT_LISTEN);
-    serve(Arc::new(registry), listen, args.idle_timeout, None).await
+    let registry = Arc::new(registry);
+    // Not in `run` mode, whose data folder is the user's own current folder.
+    tokio::spawn(registry.clone().watch_data_folders());
+    serve(registry, listen, args.idle_timeout, None).await
 }
 
 async fn run_one(file: &Path, args: HostArgs) -> Result<()> {

@@ -13,11 +13,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::bindings::{Manifest, StartConfig};
+use crate::data_quota;
 use crate::engine::Sandbox;
 use crate::instance::{CallError, CallLimits, Instance};
 use crate::limits::Limits;
 use crate::rate::TokenBucket;
 use crate::store::InstanceSpec;
+use crate::units::ByteSize;
 
 pub struct Pool {
     sandbox: Arc<Sandbox>,
@@ -75,10 +77,33 @@ impl Pool {
         Ok((instance, manifest))
     }
 
-    /// Keeps a started instance for the next request.
+    /// Keeps a started instance for the next request, if it is healthy and its data
+    /// folder is mounted as the app's data limit now wants.
     pub fn give_back(&self, instance: Instance) {
-        if !instance.is_poisoned() {
+        if !instance.is_poisoned() && instance.data_writable() != self.spec.data_quota.is_over() {
             self.idle.lock().unwrap_or_else(PoisonError::into_inner).push((instance, Instant::now()));
+        }
+    }
+
+    /// Measures the app's data folder against its limit; blocking, so run off the executor.
+    pub fn check_data_folder(&self) {
+        let used = ByteSize(data_quota::disk_usage(&self.spec.data_dir));
+        let over = used > self.limits.data_limit;
+        if !self.spec.data_quota.record(over) {
+            return;
+        }
+        // The warm instances have the folder mounted the other way.
+        drop(std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner)));
+        let (app, folder, limit) = (&self.spec.app, self.spec.data_dir.display(), self.limits.data_limit);
+        if over {
+            tracing::error!(
+                "[{app}] the data folder {folder} takes {used}, over its data_limit of {limit}: \
+                 it is read-only for the app until files are removed"
+            );
+        } else {
+            tracing::info!(
+                "[{app}] the data folder {folder} takes {used}, under its data_limit of {limit}: writable again"
+            );
         }
     }
 

@@ -3,8 +3,9 @@
 //!
 //! The WASI context is where isolation is decided: the app folder is mounted read-only at
 //! `/app`, the app's own data folder is `/` (so relative paths such as the seed's
-//! `io.open("logs.txt", "a")` land there), and the environment holds only what the app's
-//! config lists. Nothing else of the host exists for the guest.
+//! `io.open("logs.txt", "a")` land there; read-only while it is over its `data_limit`), and
+//! the environment holds only what the app's config lists. Nothing else of the host exists
+//! for the guest.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
+use crate::data_quota::DataQuota;
 use crate::scheduler::{CallClock, Lanes};
 use crate::shutdown::ShutdownSignal;
 use crate::units::ByteSize;
@@ -24,12 +26,16 @@ pub struct InstanceSpec {
     pub data_dir: PathBuf,
     pub env: Vec<(String, String)>,
     pub memory: ByteSize,
+    /// While over its limit, the data folder is mounted read-only.
+    pub data_quota: Arc<DataQuota>,
     /// Told when the app calls `server:shutdown()`.
     pub shutdown: Arc<ShutdownSignal>,
 }
 
 pub struct GuestState {
     pub app: Arc<str>,
+    /// Whether this instance may write to its data folder (see `data_quota`).
+    pub data_writable: bool,
     wasi: WasiCtx,
     pub table: ResourceTable,
     pub memory: MemoryCap,
@@ -39,15 +45,18 @@ pub struct GuestState {
 
 impl GuestState {
     pub fn new(spec: &InstanceSpec, lanes: Lanes) -> Result<GuestState> {
+        let data_writable = !spec.data_quota.is_over();
+        let data_perms = if data_writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
         let mut wasi = WasiCtx::builder();
         wasi.preopened_dir(&spec.app_dir, "/app", FsPerms::ReadOnly)?
-            .preopened_dir(&spec.data_dir, "/", FsPerms::ReadWrite)?
+            .preopened_dir(&spec.data_dir, "/", data_perms)?
             .envs(&spec.env)
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
         Ok(GuestState {
             app: spec.app.clone(),
+            data_writable,
             wasi: wasi.build(),
             table: ResourceTable::new(),
             memory: MemoryCap { limit: spec.memory.as_usize(), refused: false },
