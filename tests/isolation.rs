@@ -139,21 +139,25 @@ async fn the_sandbox_hides_the_host() {
 #[tokio::test]
 async fn a_data_folder_over_its_limit_turns_read_only_until_files_are_removed() {
     let host = host();
-    assert_eq!(json_of(host.get("hoarder", "/fill").await).await["written"], true);
+    // A request that keeps writing is stopped once a check finds the folder over its limit.
+    let stopped = host.get("hoarder", "/keep-filling").await;
+    assert_eq!(stopped.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(text(stopped).await, "data folder limit exceeded\n");
+    let log = host.log();
+    assert!(log.contains("over its data_limit of 1MiB: it is read-only for the app until files are removed"), "{log}");
     assert!(
-        host.log_contains("[hoarder] the data folder").await
-            && host
-                .log_contains("over its data_limit of 1MiB: it is read-only for the app until files are removed")
-                .await,
-        "{}",
-        host.log()
+        log.contains("[hoarder] GET /keep-filling: data folder limit exceeded; the instance was replaced"),
+        "{log}"
     );
     let refused = json_of(host.get("hoarder", "/note").await).await;
     assert_eq!(refused["written"], false, "{refused}");
-    assert_eq!(json_of(host.get("hoarder", "/read").await).await["size"], 2 * 1024 * 1024, "reading still works");
+    let size = json_of(host.get("hoarder", "/read").await).await["size"].as_u64().unwrap();
+    assert!(size > 1024 * 1024, "reading still works: {size}");
     assert_good(&host).await;
 
+    // Once the operator removes the files, the app's next request lets the host notice.
     std::fs::remove_file(host.data_dir.join("hoarder/hoard.bin")).unwrap();
+    let _either = host.get("hoarder", "/note").await;
     assert!(host.log_contains("under its data_limit of 1MiB: writable again").await, "{}", host.log());
     assert_eq!(json_of(host.get("hoarder", "/note").await).await["written"], true);
 }

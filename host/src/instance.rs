@@ -15,7 +15,7 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 use wasmtime::component::Resource;
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, Trap, UpdateDeadline};
 
 use crate::api::request::RequestState;
 use crate::api::websocket::SocketState;
@@ -45,6 +45,7 @@ pub enum Fault {
     CpuTime,
     Timeout,
     Memory,
+    DataLimit,
     StackOverflow,
     /// `os.exit`; WASI carries only success or failure, not the code, so neither is kept.
     Exit,
@@ -54,7 +55,7 @@ pub enum Fault {
 impl Fault {
     /// Limits answer 503 (the app may well succeed on a lighter request); crashes 500.
     pub fn is_limit(&self) -> bool {
-        matches!(self, Fault::CpuTime | Fault::Timeout | Fault::Memory)
+        matches!(self, Fault::CpuTime | Fault::Timeout | Fault::Memory | Fault::DataLimit)
     }
 }
 
@@ -64,6 +65,7 @@ impl fmt::Display for Fault {
             Fault::CpuTime => f.write_str("CPU time limit exceeded"),
             Fault::Timeout => f.write_str("request timeout exceeded"),
             Fault::Memory => f.write_str("memory limit exceeded"),
+            Fault::DataLimit => f.write_str("data folder limit exceeded"),
             Fault::StackOverflow => f.write_str("the guest stack overflowed"),
             Fault::Exit => f.write_str("the app called os.exit"),
             Fault::Crash(reason) => write!(f, "the instance crashed: {reason}"),
@@ -83,7 +85,15 @@ impl Instance {
     pub async fn new(sandbox: &Sandbox, spec: &InstanceSpec) -> wasmtime::Result<Instance> {
         let mut store = Store::new(&sandbox.engine, GuestState::new(spec, sandbox.lanes.clone())?);
         store.limiter(|state| &mut state.memory);
-        store.epoch_deadline_callback(|mut context| Ok(context.data_mut().clock.tick()));
+        store.epoch_deadline_callback(|mut context| {
+            let state = context.data_mut();
+            if state.data_writable && state.data_quota.is_over() {
+                // The folder went over its limit during this call: stop writing to it.
+                state.data_limit_hit = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            Ok(state.clock.tick())
+        });
         // Instantiation runs the guest's initialisers: give them a budget of their own.
         store.data_mut().clock.start(INSTANTIATION_CPU_TIME);
         store.set_epoch_deadline(1);
@@ -209,6 +219,7 @@ fn classify(error: &wasmtime::Error, state: &GuestState) -> Fault {
         return Fault::Exit;
     }
     match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) if state.data_limit_hit => Fault::DataLimit,
         Some(Trap::Interrupt) => Fault::CpuTime,
         Some(Trap::StackOverflow) => Fault::StackOverflow,
         _ if state.memory.refused => Fault::Memory,

@@ -7,6 +7,7 @@
 //! healthy, dropped after any fault, and given back to the system once idle for a while
 //! (all but one, which stays warm).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,9 @@ pub struct Pool {
     /// Warm instances, each with the time it was given back; the newest last.
     idle: Mutex<Vec<(Instance, Instant)>>,
     rate: Option<TokenBucket>,
+    /// An instance was lent since the data folder was last measured: only then can the
+    /// folder have grown.
+    lent_since_check: AtomicBool,
     instances: Arc<Semaphore>,
     admission: Arc<Semaphore>,
 }
@@ -56,6 +60,7 @@ impl Pool {
             rate: limits.requests_per_second.map(TokenBucket::new),
             limits,
             idle: Mutex::new(Vec::new()),
+            lent_since_check: AtomicBool::new(true),
         })
     }
 
@@ -85,8 +90,13 @@ impl Pool {
         }
     }
 
-    /// Measures the app's data folder against its limit; blocking, so run off the executor.
+    /// Measures the app's data folder against its limit, if an instance has been lent
+    /// since the last time or still is; blocking, so run off the executor.
     pub fn check_data_folder(&self) {
+        let lent_now = self.instances.available_permits() < self.limits.max_instances as usize;
+        if !self.lent_since_check.swap(false, Ordering::Relaxed) && !lent_now {
+            return;
+        }
         let used = ByteSize(data_quota::disk_usage(&self.spec.data_dir));
         let over = used > self.limits.data_limit;
         if !self.spec.data_quota.record(over) {
@@ -95,6 +105,7 @@ impl Pool {
         // The warm instances have the folder mounted the other way.
         drop(std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner)));
         let (app, folder, limit) = (&self.spec.app, self.spec.data_dir.display(), self.limits.data_limit);
+        let used = format!("{:.1}MiB", used.0 as f64 / f64::from(1 << 20));
         if over {
             tracing::error!(
                 "[{app}] the data folder {folder} takes {used}, over its data_limit of {limit}: \
@@ -132,6 +143,7 @@ impl Pool {
                 .map_err(|_| AcquireError::Timeout)?
                 .map_err(|_| AcquireError::Busy)?,
         };
+        self.lent_since_check.store(true, Ordering::Relaxed);
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let instance = match idle {
             Some((instance, _)) => instance,

@@ -36,6 +36,9 @@ pub struct GuestState {
     pub app: Arc<str>,
     /// Whether this instance may write to its data folder (see `data_quota`).
     pub data_writable: bool,
+    pub data_quota: Arc<DataQuota>,
+    /// The call was stopped because the data folder went over its limit.
+    pub data_limit_hit: bool,
     wasi: WasiCtx,
     pub table: ResourceTable,
     pub memory: MemoryCap,
@@ -57,6 +60,8 @@ impl GuestState {
         Ok(GuestState {
             app: spec.app.clone(),
             data_writable,
+            data_quota: spec.data_quota.clone(),
+            data_limit_hit: false,
             wasi: wasi.build(),
             table: ResourceTable::new(),
             memory: MemoryCap { limit: spec.memory.as_usize(), refused: false },

@@ -9,7 +9,14 @@ local function try_write(name, content)
     return { written = ok ~= nil, err = write_err }
 end
 
-server:get("/fill", function() return try_write("hoard.bin", string.rep("x", 2 * 1024 * 1024)) end)
+-- Writes 64KiB every few milliseconds until something stops it.
+server:get("/keep-filling", function()
+    local chunk = string.rep("x", 64 * 1024)
+    while try_write("hoard.bin", chunk).written do
+        for _ = 1, 1000000 do end
+    end
+    return "the writes stopped working"
+end)
 server:get("/note", function() return try_write("note.txt", "a small note\n") end)
 server:get("/read", function()
     local file = assert(io.open("hoard.bin", "rb"))
