@@ -1,11 +1,13 @@
 //! The data-folder limit. An app's data folder is the one thing its instances can grow
 //! outside their own memory, and WASI has no hook on writes, so the host measures the
-//! folder of each app that has run anything since the last check, twice a second. While a folder takes more than its app's
-//! `data_limit`, instances are made with it read-only, a call running on a writable one
-//! stops at its next epoch tick (503), and idle writable ones are dropped; once files are
-//! removed and it is back under, it is writable again. A request can overshoot by what it
-//! writes between two checks. An app that runs nothing is not measured, so files the
-//! operator removes are noticed at its next request.
+//! folder of each app that has run anything since the last check, twice a second.
+//!
+//! While a folder takes more than its app's `data_limit`, instances are made with it
+//! read-only, a call running on a writable one stops at its next epoch tick (503), and
+//! idle writable ones are dropped; once files are removed and it is back under, it is
+//! writable again. A request can overshoot by what it writes between two checks. An app
+//! that runs nothing is not measured, so files the operator removes are noticed at its
+//! next request.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
