@@ -1,7 +1,8 @@
 //! Lua's C code raises errors with setjmp/longjmp, which the wasm target lowers to Wasm
 //! exceptions. Rust's bundled wasi-libc has neither the runtime half of that lowering nor
 //! the emulated-signal library that lua-src links against, so both are compiled here with
-//! the same compiler as Lua itself (scripts/zig-cc, set in .cargo/config.toml).
+//! the same compiler as Lua itself (scripts/zig-cc, set in .cargo/config.toml), as is the
+//! random seed of Lua's string hashes that the wrapper points Lua at.
 //!
 //! The JSON encoder (c/json_encode.c) reads Lua's tables directly, so it is compiled
 //! against Lua's internal headers: those of the very sources mlua builds, found in the
@@ -21,6 +22,7 @@ fn main() {
     }
     cc::Build::new().file("c/setjmp.c").compile("setjmp");
     cc::Build::new().file("c/signal.c").compile("wasi-emulated-signal");
+    cc::Build::new().file("c/lua_seed.c").compile("lua-seed");
     let lua = lua_sources().unwrap_or_else(|problem| panic!("cannot find Lua's C sources: {problem}"));
     cc::Build::new()
         .file("c/json_encode.c")

@@ -166,20 +166,25 @@ async fn sigterm_lets_in_flight_requests_finish() {
 }
 
 #[tokio::test]
-async fn instances_of_one_app_draw_different_random_numbers() {
+async fn instances_of_one_app_are_seeded_apart() {
     let host = Host::serve(&apps("hosting"), &[]);
     let mut uploads = Vec::new();
     for started in 1..=2 {
         uploads.push(start_upload(&host).await);
         assert!(host.log_count_reaches("[shop] upload started", started).await, "{}", host.log());
     }
-    let mut tokens = Vec::new();
+    let mut seen = Vec::new();
     for upload in uploads {
         let answer = finish_upload(upload).await;
-        let token = answer.lines().find_map(|line| line.strip_prefix("x-instance-token: "));
-        tokens.push(token.unwrap_or_else(|| panic!("no token in {answer}")).to_owned());
+        let header = |name: &str| {
+            let prefix = format!("{name}: ");
+            let value = answer.lines().find_map(|line| line.strip_prefix(prefix.as_str()).map(str::to_owned));
+            value.unwrap_or_else(|| panic!("no {name} in {answer}"))
+        };
+        seen.push((header("x-instance-token"), header("x-key-order")));
     }
-    assert_ne!(tokens[0], tokens[1], "two instances started together drew the same math.random");
+    assert_ne!(seen[0].0, seen[1].0, "two instances started together drew the same math.random");
+    assert_ne!(seen[0].1, seen[1].1, "two instances started together hash strings alike");
 }
 
 #[tokio::test]
