@@ -17,6 +17,9 @@ use std::time::Duration;
 /// How often data folders are measured.
 pub const CHECK_EVERY: Duration = Duration::from_millis(500);
 
+/// What an entry counts at the least: one file-system block.
+const MIN_ENTRY_SIZE: u64 = 4096;
+
 /// Whether an app's data folder is over its limit, as last measured.
 #[derive(Debug, Default)]
 pub struct DataQuota {
@@ -35,7 +38,8 @@ impl DataQuota {
 }
 
 /// Disk space the files under `dir` take: allocated blocks, so that a sparse file counts
-/// what it really uses. Symbolic links are not followed.
+/// what it really uses, and at least one block per entry, so that empty files (which take
+/// an inode each) count too. Symbolic links are not followed.
 pub fn disk_usage(dir: &Path) -> u64 {
     let mut total = 0u64;
     let mut pending = vec![dir.to_path_buf()];
@@ -43,7 +47,7 @@ pub fn disk_usage(dir: &Path) -> u64 {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
             let Ok(metadata) = entry.metadata() else { continue };
-            total = total.saturating_add(metadata.blocks().saturating_mul(512));
+            total = total.saturating_add(metadata.blocks().saturating_mul(512).max(MIN_ENTRY_SIZE));
             if metadata.is_dir() {
                 pending.push(entry.path());
             }
@@ -62,6 +66,10 @@ mod tests {
         std::fs::create_dir_all(dir.join("nested")).unwrap();
         std::fs::write(dir.join("nested/file"), vec![1u8; 100_000]).unwrap();
         assert!(disk_usage(&dir) >= 100_000);
+        for n in 0..10 {
+            std::fs::write(dir.join(format!("empty-{n}")), b"").unwrap();
+        }
+        assert!(disk_usage(&dir) >= 100_000 + 10 * MIN_ENTRY_SIZE, "empty files count a block each");
         std::fs::remove_dir_all(&dir).unwrap();
 
         let quota = DataQuota::default();
