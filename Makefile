@@ -27,7 +27,7 @@ run: build
 
 test: build
 	@echo "==> unit tests and end-to-end tests (the real binary, over real sockets)"
-	@$(CARGO) test --locked --release -p astra-host -p astra-tests -p astra-bench
+	@$(CARGO) test --locked --release -p astra-host -p astra-tests -p astra-bench -p astra-microbench
 
 # One table of req/s, p50, p99 and ratios against a plain axum server (bench/baseline).
 bench: build

@@ -163,6 +163,31 @@ async fn a_data_folder_over_its_limit_turns_read_only_until_files_are_removed() 
 }
 
 #[tokio::test]
+async fn a_log_flood_is_rationed_and_counted() {
+    let host = host();
+    assert_eq!(text(host.get("chatty", "/flood").await).await, "done");
+    assert!(
+        host.log_contains("[chatty] logs more than 50 lines a second (log_lines_per_second): dropping lines").await,
+        "{}",
+        host.log()
+    );
+    let passed = host.log().matches("[chatty] flood line ").count();
+    assert!((50..1000).contains(&passed), "a burst of 50 lines passes, then few: {passed} of 10000");
+    // Once the bucket has refilled, the next line passes, after the count of those dropped.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(text(host.get("chatty", "/one").await).await, "done");
+    assert!(host.log_contains("[chatty] after the flood").await, "{}", host.log());
+    let log = host.log();
+    let counted: usize = log
+        .lines()
+        .filter_map(|line| line.split("[chatty] ").nth(1)?.strip_suffix(" log line(s) were dropped, over 50 a second"))
+        .map(|count| count.parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(counted, 10000 - passed, "every dropped line is counted: {log}");
+    assert_good(&host).await;
+}
+
+#[tokio::test]
 async fn an_app_failing_at_every_start_is_retried_with_backoff() {
     let host = host();
     assert_eq!(host.get("crasher", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);

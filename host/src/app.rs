@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+use crate::api::runtime::LogBudget;
 use crate::app_config::AppConfig;
 use crate::bindings::Manifest;
 use crate::engine::Sandbox;
@@ -159,6 +160,7 @@ async fn start(
         memory: config.limits.memory,
         data_quota: Arc::default(),
         shutdown: shutdown.clone(),
+        log_budget: Arc::new(LogBudget::new(config.limits.log_lines_per_second)),
     };
     let pool = Pool::new(sandbox.clone(), spec, entry.clone(), config.limits);
     let (instance, manifest) = match pool.start_instance().await {

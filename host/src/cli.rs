@@ -146,6 +146,11 @@ pub struct LimitArgs {
     /// removed, e.g. 1GiB (not enforced for `run`, whose data folder is the current one).
     #[arg(global = true, long, env = "ASTRA_DATA_LIMIT", value_name = "SIZE")]
     pub data_limit: Option<ByteSize>,
+
+    /// Log lines a second an app may write, in bursts of as many; beyond, lines are dropped
+    /// and counted, e.g. 1000.
+    #[arg(global = true, long, env = "ASTRA_LOG_LINES_PER_SECOND", value_name = "N")]
+    pub log_lines_per_second: Option<u32>,
 }
 
 impl LimitArgs {
@@ -164,6 +169,7 @@ impl LimitArgs {
             max_headers: self.max_headers.unwrap_or(defaults.max_headers),
             requests_per_second: self.requests_per_second.or(defaults.requests_per_second),
             data_limit: self.data_limit.unwrap_or(defaults.data_limit),
+            log_lines_per_second: self.log_lines_per_second.unwrap_or(defaults.log_lines_per_second),
         };
         limits.validate()?;
         Ok(limits)

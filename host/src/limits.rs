@@ -34,6 +34,8 @@ pub struct Limits {
     pub requests_per_second: Option<f64>,
     /// Disk space the app's data folder may take (see `data_quota`).
     pub data_limit: ByteSize,
+    /// Log lines a second the app may write (a token bucket holding one second's worth).
+    pub log_lines_per_second: u32,
 }
 
 impl Default for Limits {
@@ -49,6 +51,7 @@ impl Default for Limits {
             max_headers: 100,
             requests_per_second: None,
             data_limit: ByteSize::mib(1024),
+            log_lines_per_second: 1000,
         }
     }
 }
@@ -84,6 +87,9 @@ impl Limits {
         if let Some(n) = table.max_concurrent_requests {
             limits.max_concurrent_requests = n;
         }
+        if let Some(n) = table.log_lines_per_second {
+            limits.log_lines_per_second = n;
+        }
         limits.validate()?;
         Ok(limits)
     }
@@ -105,6 +111,9 @@ impl Limits {
             && !(rate.is_finite() && rate > 0.0)
         {
             return Err(format!("limits.requests_per_second = {rate} must be a number above zero"));
+        }
+        if self.log_lines_per_second == 0 {
+            return Err("limits.log_lines_per_second must be at least 1".into());
         }
         if self.cpu_time.0.is_zero() || self.request_timeout.0.is_zero() {
             return Err("limits.cpu_time and limits.request_timeout must be above zero".into());
@@ -134,6 +143,7 @@ pub struct LimitsTable {
     pub max_instances: Option<u32>,
     pub max_concurrent_requests: Option<u32>,
     pub data_limit: Option<String>,
+    pub log_lines_per_second: Option<u32>,
 }
 
 #[cfg(test)]

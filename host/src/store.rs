@@ -14,6 +14,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
+use crate::api::runtime::LogBudget;
 use crate::data_quota::DataQuota;
 use crate::scheduler::{CallClock, Lanes};
 use crate::shutdown::ShutdownSignal;
@@ -30,6 +31,8 @@ pub struct InstanceSpec {
     pub data_quota: Arc<DataQuota>,
     /// Told when the app calls `server:shutdown()`.
     pub shutdown: Arc<ShutdownSignal>,
+    /// Shared by the app's instances: the app's log rate is counted as one.
+    pub log_budget: Arc<LogBudget>,
 }
 
 pub struct GuestState {
@@ -44,6 +47,7 @@ pub struct GuestState {
     pub memory: MemoryCap,
     pub clock: CallClock,
     pub shutdown: Arc<ShutdownSignal>,
+    pub log_budget: Arc<LogBudget>,
 }
 
 impl GuestState {
@@ -67,6 +71,7 @@ impl GuestState {
             memory: MemoryCap { limit: spec.memory.as_usize(), refused: false },
             clock: CallClock::new(lanes),
             shutdown: spec.shutdown.clone(),
+            log_budget: spec.log_budget.clone(),
         })
     }
 }

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use astra_host::api::request::RequestState;
+use astra_host::api::runtime::LogBudget;
 use astra_host::bindings::StartConfig;
 use astra_host::engine::{PoolSettings, Sandbox};
 use astra_host::instance::{CallLimits, Instance};
+use astra_host::limits::Limits;
 use astra_host::shutdown::ShutdownSignal;
 use astra_host::store::InstanceSpec;
 use astra_host::units::ByteSize;
@@ -58,7 +60,9 @@ impl WarmApp {
             data_dir: dir.join("data"),
             env: Vec::new(),
             memory: ByteSize::mib(64),
+            data_quota: Arc::default(),
             shutdown: Arc::new(ShutdownSignal::default()),
+            log_budget: Arc::new(LogBudget::new(Limits::default().log_lines_per_second)),
         };
         WarmApp { sandbox, spec, dir }
     }
