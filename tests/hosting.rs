@@ -95,6 +95,22 @@ async fn app_config_sets_the_entry_script_and_limits() {
 }
 
 #[tokio::test]
+async fn response_headers_are_bounded() {
+    let host = Host::serve(&apps("hosting"), &[]);
+    let fine = host.get("tiny-responses", "/some-headers").await;
+    assert_eq!(fine.status(), StatusCode::OK);
+    assert!(fine.headers().contains_key("x-header-50"));
+    for route in ["/many-headers", "/many-cookies"] {
+        let response = host.get("tiny-responses", route).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{route}");
+        assert_eq!(text(response).await, "response headers limit exceeded\n");
+        let logged = format!("[tiny-responses] GET {route}: the response headers take ");
+        assert!(host.log_contains(&logged).await, "{}", host.log());
+    }
+    assert_eq!(host.log().matches("headers), over the 64 KiB limit").count(), 2, "{}", host.log());
+}
+
+#[tokio::test]
 async fn an_app_cannot_raise_its_memory_above_the_host_limit() {
     let apps_dir = scratch_dir("apps");
     std::fs::create_dir_all(apps_dir.join("greedy")).unwrap();

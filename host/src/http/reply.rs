@@ -49,6 +49,11 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
     response
 }
 
+/// What one response's headers may take in all. Real responses send a few KiB; clients
+/// refuse far less than an app could set (curl stops at 300KB), and the host would hold
+/// every byte of it.
+const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
+
 pub fn from_guest(app: &str, route: &RequestLabel, guest: GuestResponse) -> Response {
     let Ok(status) = StatusCode::from_u16(guest.status) else {
         tracing::error!("[{app}] {route}: the app answered with the invalid status {}", guest.status);
@@ -85,6 +90,16 @@ pub fn from_guest(app: &str, route: &RequestLabel, guest: GuestResponse) -> Resp
             }
             Err(_) => tracing::warn!("[{app}] {route}: dropped a cookie that cannot be sent: {rendered:?}"),
         }
+    }
+    let header_bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if header_bytes > MAX_RESPONSE_HEADER_BYTES {
+        tracing::error!(
+            "[{app}] {route}: the response headers take {} KiB ({} headers), over the {} KiB limit",
+            header_bytes / 1024,
+            headers.len(),
+            MAX_RESPONSE_HEADER_BYTES / 1024
+        );
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "response headers limit exceeded");
     }
     response
 }
