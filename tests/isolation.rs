@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use astra_tests::{Host, apps, raw_request, scratch_dir, text};
 use reqwest::StatusCode;
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn host() -> Host {
     Host::serve_with_env(&apps("hostile"), &[], &[("ASTRA_TEST_SECRET", "do-not-leak")])
@@ -184,6 +185,19 @@ async fn a_log_flood_is_rationed_and_counted() {
         .map(|count| count.parse::<usize>().unwrap())
         .sum();
     assert_eq!(counted, 10000 - passed, "every dropped line is counted: {log}");
+    assert_good(&host).await;
+}
+
+#[tokio::test]
+async fn clients_that_send_headers_slowly_are_cut_off() {
+    let host = Host::serve(&apps("hostile"), &["--header-timeout", "1s"]);
+    let mut slow = tokio::net::TcpStream::connect(host.addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: good.localhost\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), slow.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection is still open after 30 s");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert_good(&host).await;
 }
 

@@ -89,6 +89,11 @@ pub struct HostArgs {
     #[arg(global = true, long, env = "ASTRA_IDLE_TIMEOUT", value_name = "TIME", default_value = "60s")]
     pub idle_timeout: Span,
 
+    /// Time a client may take to send a request's headers; also how long an idle
+    /// keep-alive connection stays open, e.g. 30s.
+    #[arg(global = true, long, env = "ASTRA_HEADER_TIMEOUT", value_name = "TIME", default_value = "30s")]
+    pub header_timeout: Span,
+
     /// Threads that run requests [default: one per core]. Long CPU-bound calls share all
     /// of them but one, so short requests always find one free.
     #[arg(global = true, long, env = "ASTRA_WORKERS", value_name = "N")]

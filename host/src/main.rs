@@ -17,7 +17,6 @@ use astra_host::cli::{Cli, Command, HostArgs};
 use astra_host::engine::{PoolSettings, Sandbox, default_cache_dir};
 use astra_host::limits::Limits;
 use astra_host::shutdown::ShutdownSignal;
-use astra_host::units::Span;
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
 
@@ -79,7 +78,7 @@ async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
     let registry = Arc::new(registry);
     // Not in `run` mode, whose data folder is the user's own current folder.
     tokio::spawn(registry.clone().watch_data_folders());
-    serve(registry, listen, args.idle_timeout, None).await
+    serve(registry, listen, &args, None).await
 }
 
 async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
@@ -115,18 +114,21 @@ async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
         },
     };
     let app_shutdown = app.shutdown.clone();
-    serve(Arc::new(Registry::single(app)), listen, args.idle_timeout, Some(app_shutdown)).await
+    serve(Arc::new(Registry::single(app)), listen, &args, Some(app_shutdown)).await
 }
 
 async fn serve(
     registry: Arc<Registry>,
     listen: SocketAddr,
-    idle_timeout: Span,
+    args: &HostArgs,
     app_shutdown: Option<Arc<ShutdownSignal>>,
 ) -> Result<()> {
+    if args.header_timeout.0.is_zero() {
+        bail!("--header-timeout must be above zero");
+    }
     let listener = TcpListener::bind(listen).await.map_err(|e| format_err!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr()?;
-    tokio::spawn(registry.clone().release_idle_instances(idle_timeout.0));
+    tokio::spawn(registry.clone().release_idle_instances(args.idle_timeout.0));
     tracing::info!("listening on http://{address}");
     let stop = async move {
         match app_shutdown {
@@ -138,7 +140,7 @@ async fn serve(
         }
         tracing::info!("finishing in-flight requests");
     };
-    astra_host::http::serve(listener, registry, stop).await?;
+    astra_host::http::serve(listener, registry, args.header_timeout.0, stop).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,8 +1,9 @@
-//! The HTTP front: one axum server for every app.
+//! The HTTP front: one HTTP/1 server for every app.
 //!
-//! axum only accepts connections and hands each request to `dispatch`, which picks the app
-//! by Host and the route by the app's own table; the protocol pieces (building responses,
-//! static files, WebSockets, compression) each live in their own module here.
+//! The server only accepts connections and hands each request to `dispatch`, which picks
+//! the app by Host and the route by the app's own table; the protocol pieces (building
+//! responses, static files, WebSockets, compression, all with axum's types) each live in
+//! their own module here.
 
 mod callback;
 mod dispatch;
@@ -13,30 +14,74 @@ mod websocket;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::Request;
-use axum::serve::IncomingStream;
-use tokio::net::TcpListener;
-use tower::service_fn;
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 use crate::apps::Registry;
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish.
+///
+/// `header_timeout` bounds how long a client may take to send a request's headers, and so
+/// also how long an idle keep-alive connection stays open: without it, a client sending
+/// its headers a byte at a time holds a connection for as long as it likes. axum::serve
+/// cannot set it, so connections are served by hyper's HTTP/1 builder directly.
 pub async fn serve(
     listener: TcpListener,
     registry: Arc<Registry>,
+    header_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // A plain service per connection rather than a `Router`: there is nothing for axum to
-    // route, and its router would look up the state and the client address per request.
-    let per_connection = service_fn(move |incoming: IncomingStream<'_, TcpListener>| {
-        let (registry, client) = (registry.clone(), *incoming.remote_addr());
-        let serve = service_fn(move |request: Request| {
-            let registry = registry.clone();
-            async move { Ok::<_, Infallible>(dispatch::dispatch(&registry, client, request).await) }
-        });
-        std::future::ready(Ok::<_, Infallible>(serve))
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    // Every connection task holds a receiver: once all are dropped, every connection is done.
+    let (stopping, stop_signal) = watch::channel(false);
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let (stream, client) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, most likely: wait rather than spin.
+                    tracing::warn!("cannot accept a connection: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let connection = serve_connection(http.clone(), stream, registry.clone(), client, stop_signal.clone());
+        tokio::spawn(connection);
+    }
+    drop((listener, stop_signal));
+    let _ = stopping.send(true);
+    stopping.closed().await;
+    Ok(())
+}
+
+async fn serve_connection(
+    http: http1::Builder,
+    stream: TcpStream,
+    registry: Arc<Registry>,
+    client: std::net::SocketAddr,
+    mut stop_signal: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let registry = registry.clone();
+        async move { Ok::<_, Infallible>(dispatch::dispatch(&registry, client, request.map(Body::new)).await) }
     });
-    axum::serve(listener, per_connection).with_graceful_shutdown(shutdown).await
+    let mut connection = pin!(http.serve_connection(TokioIo::new(stream), service).with_upgrades());
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = stop_signal.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
+    }
+    let _ = connection.await;
 }
