@@ -17,6 +17,9 @@ use crate::store::GuestState;
 /// host's log with one call.
 const MAX_LOG_LINE: usize = 16 * 1024;
 
+/// How often, at most, the count of an app's dropped lines is logged.
+const COUNT_EVERY: Duration = Duration::from_secs(1);
+
 /// One app's log rate: `log_lines_per_second`, in bursts of as many. Dropped lines are
 /// counted: the first of a run is announced, and the count is given when lines pass
 /// again, at most once a second, so the notices cannot become a flood of their own.
@@ -54,8 +57,6 @@ impl LogBudget {
         admitted
     }
 }
-
-const COUNT_EVERY: Duration = Duration::from_secs(1);
 
 impl Host for GuestState {
     fn log(&mut self, level: Level, message: String) -> Result<()> {
