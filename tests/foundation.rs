@@ -351,6 +351,8 @@ async fn bad_command_lines_are_explained() {
     assert!(stderr.contains("--memory-limit") && stderr.contains("64MiB"), "{stderr}");
     let stderr = refused(&["--apps", ".", "--workers", "0"]);
     assert!(stderr.contains("invalid value '0' for '--workers <N>'"), "{stderr}");
+    let stderr = refused(&["--apps", ".", "--header-timeout", "0s"]);
+    assert!(stderr.contains("invalid value '0s' for '--header-timeout <TIME>': must be above zero"), "{stderr}");
 
     // Host flags work on either side of `run`.
     for args in [["run", "app.lua", "--memory-limit", "lots"], ["--memory-limit", "lots", "run", "app.lua"]] {

@@ -91,7 +91,14 @@ pub struct HostArgs {
 
     /// Time a client may take to send a request's headers; also how long an idle
     /// keep-alive connection stays open, e.g. 30s.
-    #[arg(global = true, long, env = "ASTRA_HEADER_TIMEOUT", value_name = "TIME", default_value = "30s")]
+    #[arg(
+        global = true,
+        long,
+        env = "ASTRA_HEADER_TIMEOUT",
+        value_name = "TIME",
+        default_value = "30s",
+        value_parser = span_above_zero
+    )]
     pub header_timeout: Span,
 
     /// Threads that run requests [default: one per core]. Long CPU-bound calls share all
@@ -179,4 +186,13 @@ impl LimitArgs {
         limits.validate()?;
         Ok(limits)
     }
+}
+
+/// A zero header timeout would close every connection before its first request.
+fn span_above_zero(text: &str) -> Result<Span, String> {
+    let span: Span = text.parse()?;
+    if span.0.is_zero() {
+        return Err("must be above zero".into());
+    }
+    Ok(span)
 }

@@ -123,9 +123,6 @@ async fn serve(
     args: &HostArgs,
     app_shutdown: Option<Arc<ShutdownSignal>>,
 ) -> Result<()> {
-    if args.header_timeout.0.is_zero() {
-        bail!("--header-timeout must be above zero");
-    }
     let listener = TcpListener::bind(listen).await.map_err(|e| format_err!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr()?;
     tokio::spawn(registry.clone().release_idle_instances(args.idle_timeout.0));
