@@ -145,17 +145,23 @@ async fn the_compiled_guest_is_cached_on_disk() {
     let _ = std::fs::remove_dir_all(cache);
 }
 
-/// A POST to shop's `/upload` with half its body sent: the request stays in flight, its
-/// instance busy, until `finish_upload`.
-async fn start_upload(host: &Host) -> TcpStream {
-    let mut stream = TcpStream::connect(host.addr).await.unwrap();
-    stream
-        .write_all(
-            b"POST /upload HTTP/1.1\r\nHost: shop.localhost\r\nConnection: close\r\nContent-Length: 10\r\n\r\n01234",
-        )
-        .await
-        .unwrap();
-    stream
+/// `count` POSTs to shop's `/upload`, each with half its body sent and its handler running
+/// (its "upload started" logged): each stays in flight, its instance busy, until
+/// `finish_upload`.
+async fn start_uploads(host: &Host, count: usize) -> Vec<TcpStream> {
+    let mut uploads = Vec::new();
+    for started in 1..=count {
+        let mut stream = TcpStream::connect(host.addr).await.unwrap();
+        stream
+            .write_all(
+                b"POST /upload HTTP/1.1\r\nHost: shop.localhost\r\nConnection: close\r\nContent-Length: 10\r\n\r\n01234",
+            )
+            .await
+            .unwrap();
+        assert!(host.log_count_reaches("[shop] upload started", started).await, "{}", host.log());
+        uploads.push(stream);
+    }
+    uploads
 }
 
 /// Sends the rest of the body and reads the answer until the host closes the
@@ -170,8 +176,7 @@ async fn finish_upload(mut stream: TcpStream) -> String {
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish() {
     let mut host = Host::serve(&apps("hosting"), &[]);
-    let upload = start_upload(&host).await;
-    assert!(host.log_contains("[shop] upload started").await, "{}", host.log());
+    let upload = start_uploads(&host, 1).await.remove(0);
     host.signal_terminate();
     assert!(host.log_contains("finishing in-flight requests").await, "{}", host.log());
     let answer = finish_upload(upload).await;
@@ -184,11 +189,7 @@ async fn sigterm_lets_in_flight_requests_finish() {
 #[tokio::test]
 async fn instances_of_one_app_are_seeded_apart() {
     let host = Host::serve(&apps("hosting"), &[]);
-    let mut uploads = Vec::new();
-    for started in 1..=2 {
-        uploads.push(start_upload(&host).await);
-        assert!(host.log_count_reaches("[shop] upload started", started).await, "{}", host.log());
-    }
+    let uploads = start_uploads(&host, 2).await;
     let mut seen = Vec::new();
     for upload in uploads {
         let answer = finish_upload(upload).await;
@@ -222,11 +223,7 @@ async fn websocket_messages_are_bounded_like_bodies() {
 async fn idle_instances_are_released_but_one_stays_warm() {
     let host = Host::serve(&apps("hosting"), &["--idle-timeout", "300ms"]);
     // Four requests in flight at once hold four instances.
-    let mut uploads = Vec::new();
-    for started in 1..=4 {
-        uploads.push(start_upload(&host).await);
-        assert!(host.log_count_reaches("[shop] upload started", started).await, "{}", host.log());
-    }
+    let uploads = start_uploads(&host, 4).await;
     for upload in uploads {
         let answer = finish_upload(upload).await;
         assert!(answer.ends_with("received 10 bytes"), "{answer}");
