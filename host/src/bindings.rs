@@ -15,8 +15,8 @@ wasmtime::component::bindgen!({
     },
     exports: { default: async },
     with: {
-        "astra:host/request.incoming-request": crate::api::request::RequestState,
-        "astra:host/websocket.socket": crate::api::websocket::SocketState,
+        "astra:host/request.incoming-request": crate::services::request::RequestState,
+        "astra:host/websocket.socket": crate::services::websocket::SocketState,
     },
 });
 

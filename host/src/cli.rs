@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::limits::Limits;
-use crate::units::{ByteSize, Span};
+use crate::config::limits::Limits;
+use crate::config::units::{ByteSize, Span};
 
 #[derive(Parser, Debug)]
 #[command(

@@ -11,11 +11,11 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use wasmtime::{Result, bail, format_err};
 
-use astra_host::app::{App, AppSource, AppState};
+use astra_host::apps::app::{App, AppSource, AppState};
 use astra_host::apps::{HostOptions, Registry};
 use astra_host::cli::{Cli, Command, HostArgs};
-use astra_host::engine::{PoolSettings, Sandbox, default_cache_dir};
-use astra_host::limits::Limits;
+use astra_host::config::limits::Limits;
+use astra_host::sandbox::engine::{PoolSettings, Sandbox, default_cache_dir};
 use astra_host::shutdown::ShutdownSignal;
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);

@@ -4,15 +4,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use astra_host::api::request::RequestState;
-use astra_host::api::runtime::LogBudget;
 use astra_host::bindings::StartConfig;
-use astra_host::engine::{PoolSettings, Sandbox};
-use astra_host::instance::{CallLimits, Instance};
-use astra_host::limits::Limits;
+use astra_host::config::limits::Limits;
+use astra_host::config::units::ByteSize;
+use astra_host::sandbox::engine::{PoolSettings, Sandbox};
+use astra_host::sandbox::instance::{CallLimits, Instance};
+use astra_host::sandbox::store::InstanceSpec;
+use astra_host::services::request::RequestState;
+use astra_host::services::runtime::LogBudget;
 use astra_host::shutdown::ShutdownSignal;
-use astra_host::store::InstanceSpec;
-use astra_host::units::ByteSize;
 
 /// Route 0 returns a string, route 1 the bench app's 100-item table as JSON, route 2
 /// decodes the bench's 1 KiB POST body and sends it back (the echo route without the

@@ -10,10 +10,10 @@ use http::{Request, StatusCode, header};
 
 use super::encoding;
 use super::reply::{self, RequestLabel};
-use crate::api::request::RequestState;
-use crate::app::{App, Ready};
-use crate::instance::CallError;
-use crate::routes::Target;
+use crate::apps::app::{App, Ready};
+use crate::apps::routes::Target;
+use crate::sandbox::instance::CallError;
+use crate::services::request::RequestState;
 
 pub async fn serve(
     app: &Arc<App>,

@@ -8,9 +8,9 @@ use axum::response::Response;
 use http::{Request, StatusCode, header};
 
 use super::{callback, encoding, reply, static_files, websocket};
-use crate::app::{App, AppState};
 use crate::apps::Registry;
-use crate::routes::{Lookup, TargetKind, static_rest};
+use crate::apps::app::{App, AppState};
+use crate::apps::routes::{Lookup, TargetKind, static_rest};
 
 pub async fn dispatch(registry: &Registry, client: SocketAddr, request: Request<Body>) -> Response {
     let host =

@@ -12,8 +12,8 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 
 use crate::bindings::{BodyKind, Cookie, CookieChange, LuaError, Response as GuestResponse};
-use crate::instance::Fault;
-use crate::pool::AcquireError;
+use crate::sandbox::instance::Fault;
+use crate::sandbox::pool::AcquireError;
 
 /// "GET /users/42", or "WEBSOCKET /chat", in log lines; formatted only when a line is
 /// written, so a request that succeeds never builds it.

@@ -14,11 +14,11 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Request, header};
 
 use super::reply::{self, RequestLabel};
-use crate::api::request::RequestState;
-use crate::api::websocket::SocketState;
-use crate::app::{App, Ready};
-use crate::instance::{CallError, CallLimits};
-use crate::routes::Target;
+use crate::apps::app::{App, Ready};
+use crate::apps::routes::Target;
+use crate::sandbox::instance::{CallError, CallLimits};
+use crate::services::request::RequestState;
+use crate::services::websocket::SocketState;
 
 /// The message the guest raises once a handler reads past the end of its connection:
 /// the normal way for `while true do socket:recv() end` to finish.

@@ -17,9 +17,9 @@ use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Result};
 
 use crate::bindings::{Guest, GuestPre};
-use crate::scheduler::Lanes;
-use crate::store::GuestState;
-use crate::units::ByteSize;
+use crate::config::units::ByteSize;
+use crate::sandbox::scheduler::Lanes;
+use crate::sandbox::store::GuestState;
 
 /// The guest component, built from `guest-lua/` and embedded at build time.
 static GUEST_WASM: &[u8] = include_bytes!(env!("ASTRA_GUEST_WASM"));

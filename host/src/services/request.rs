@@ -15,7 +15,7 @@ use wasmtime::Result;
 use wasmtime::component::Resource;
 
 use crate::bindings::astra::host::request::{Host, HostIncomingRequest};
-use crate::store::GuestState;
+use crate::sandbox::store::GuestState;
 
 pub struct RequestState {
     pub parts: http::request::Parts,

@@ -6,6 +6,9 @@
 //! answers 503) without holding up the others, and a host name that apps contest is
 //! settled without stopping the rest (`settle_host_claims`).
 
+pub mod app;
+pub mod routes;
+
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -13,10 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::{App, AppSource, AppState};
-use crate::data_quota;
-use crate::engine::Sandbox;
-use crate::limits::Limits;
+use self::app::{App, AppSource, AppState};
+use crate::config::limits::Limits;
+use crate::sandbox::data_quota;
+use crate::sandbox::engine::Sandbox;
 
 pub struct Registry {
     apps: Vec<Arc<App>>,

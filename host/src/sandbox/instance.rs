@@ -17,11 +17,11 @@ use tokio::time::{Instant, Sleep};
 use wasmtime::component::Resource;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
-use crate::api::request::RequestState;
-use crate::api::websocket::SocketState;
 use crate::bindings::{Guest, LuaError, Manifest, Response, StartConfig};
-use crate::engine::Sandbox;
-use crate::store::{GuestState, InstanceSpec};
+use crate::sandbox::engine::Sandbox;
+use crate::sandbox::store::{GuestState, InstanceSpec};
+use crate::services::request::RequestState;
+use crate::services::websocket::SocketState;
 
 const INSTANTIATION_CPU_TIME: Duration = Duration::from_secs(1);
 

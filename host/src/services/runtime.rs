@@ -11,7 +11,7 @@ use wasmtime::Result;
 
 use crate::bindings::astra::host::runtime::{Host, Level};
 use crate::rate::TokenBucket;
-use crate::store::GuestState;
+use crate::sandbox::store::GuestState;
 
 /// Longest log line an app may write; longer ones are cut, so an app cannot flood the
 /// host's log with one call.

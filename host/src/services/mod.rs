@@ -4,4 +4,4 @@ pub mod request;
 pub mod runtime;
 pub mod websocket;
 
-impl crate::bindings::astra::host::types::Host for crate::store::GuestState {}
+impl crate::bindings::astra::host::types::Host for crate::sandbox::store::GuestState {}

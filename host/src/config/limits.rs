@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::units::{ByteSize, Span};
+use crate::config::units::{ByteSize, Span};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Limits {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::UpdateDeadline;
 
-use crate::engine::TICK;
+use crate::sandbox::engine::TICK;
 
 /// A call becomes long after this much CPU time.
 const LONG_AFTER: Duration = Duration::from_millis(5);

@@ -9,7 +9,7 @@ use wasmtime::Result;
 use wasmtime::component::Resource;
 
 use crate::bindings::astra::host::websocket::{CloseFrame, Host, HostSocket, Message};
-use crate::store::GuestState;
+use crate::sandbox::store::GuestState;
 
 /// How long a closing handshake may take before the connection is simply dropped.
 const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);

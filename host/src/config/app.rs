@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::limits::{Limits, LimitsTable};
+use crate::config::limits::{Limits, LimitsTable};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -10,16 +10,16 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::api::runtime::LogBudget;
-use crate::app_config::AppConfig;
+use crate::apps::routes::RouteTable;
 use crate::bindings::Manifest;
-use crate::engine::Sandbox;
-use crate::instance::CallError;
-use crate::limits::Limits;
-use crate::pool::Pool;
-use crate::routes::RouteTable;
+use crate::config::app::AppConfig;
+use crate::config::limits::Limits;
+use crate::sandbox::engine::Sandbox;
+use crate::sandbox::instance::CallError;
+use crate::sandbox::pool::Pool;
+use crate::sandbox::store::InstanceSpec;
+use crate::services::runtime::LogBudget;
 use crate::shutdown::ShutdownSignal;
-use crate::store::InstanceSpec;
 
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const LAST_RETRY: Duration = Duration::from_secs(300);

@@ -14,11 +14,11 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
-use crate::api::runtime::LogBudget;
-use crate::data_quota::DataQuota;
-use crate::scheduler::{CallClock, Lanes};
+use crate::config::units::ByteSize;
+use crate::sandbox::data_quota::DataQuota;
+use crate::sandbox::scheduler::{CallClock, Lanes};
+use crate::services::runtime::LogBudget;
 use crate::shutdown::ShutdownSignal;
-use crate::units::ByteSize;
 
 /// Everything needed to make an instance of one app.
 pub struct InstanceSpec {

@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::bindings::{Manifest, StartConfig};
-use crate::data_quota;
-use crate::engine::Sandbox;
-use crate::instance::{CallError, CallLimits, Instance};
-use crate::limits::Limits;
+use crate::config::limits::Limits;
+use crate::config::units::ByteSize;
 use crate::rate::TokenBucket;
-use crate::store::InstanceSpec;
-use crate::units::ByteSize;
+use crate::sandbox::data_quota;
+use crate::sandbox::engine::Sandbox;
+use crate::sandbox::instance::{CallError, CallLimits, Instance};
+use crate::sandbox::store::InstanceSpec;
 
 pub struct Pool {
     sandbox: Arc<Sandbox>,
@@ -76,7 +76,7 @@ impl Pool {
     pub async fn start_instance(&self) -> Result<(Instance, Manifest), CallError> {
         let mut instance = Instance::new(&self.sandbox, &self.spec)
             .await
-            .map_err(|e| CallError::Fault(crate::instance::Fault::Crash(format!("{e:#}"))))?;
+            .map_err(|e| CallError::Fault(crate::sandbox::instance::Fault::Crash(format!("{e:#}"))))?;
         let config = StartConfig { entry: self.entry.clone(), lua_memory_limit: self.limits.lua_memory().0 };
         let manifest = instance.start(config, self.call_limits()).await?;
         Ok((instance, manifest))
