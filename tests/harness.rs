@@ -193,6 +193,62 @@ pub fn scratch_dir(kind: &str) -> PathBuf {
     dir
 }
 
+/// A scratch apps folder made for one test: apps copied from `tests/apps/<suite>/`, and
+/// files (links included) written into them before the host starts.
+pub struct AppsFolder {
+    pub path: PathBuf,
+}
+
+impl AppsFolder {
+    /// A folder with a copy of each of `apps`, given as `suite/app` (`"attacks/good"`).
+    pub fn with(apps: &[&str]) -> AppsFolder {
+        let folder = AppsFolder { path: scratch_dir("apps") };
+        for app in apps {
+            let source = workspace().join("tests/apps").join(app);
+            let name = Path::new(app).file_name().expect("an app name");
+            copy_dir(&source, &folder.path.join(name));
+        }
+        folder
+    }
+
+    /// The path of `file` in app `app`.
+    pub fn file(&self, app: &str, file: &str) -> PathBuf {
+        self.path.join(app).join(file)
+    }
+
+    /// Writes `content` to `file` of app `app`, making the app's folder if need be.
+    pub fn write(&self, app: &str, file: &str, content: &str) -> &Self {
+        let path = self.file(app, file);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("the app folder");
+        std::fs::write(path, content).expect("the file is written");
+        self
+    }
+
+    /// Makes `file` of app `app` a symbolic link to `target`.
+    pub fn link(&self, app: &str, file: &str, target: &Path) -> &Self {
+        std::os::unix::fs::symlink(target, self.file(app, file)).expect("the link is made");
+        self
+    }
+}
+
+impl Drop for AppsFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("a folder");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())).flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("the file is copied");
+        }
+    }
+}
+
 /// Body text of a response.
 pub async fn text(response: reqwest::Response) -> String {
     response.text().await.expect("a text body")

@@ -18,13 +18,15 @@ use crate::config::units::{ByteSize, Span};
     long_about = "Serve many untrusted Astra Lua web apps, each in its own WebAssembly sandbox.\n\n\
         Every sub-folder of --apps is an app named after it, started from its init.lua and \
         reached at http://<name>.localhost:<port>/ (and <name>.<domain> for each --domain). \
-        An app's astra.toml may set `entry`, extra `hosts`, `env` and `[limits]`.\n\n\
+        An app's astra.toml may set `entry`, `env` and lower `[limits]`; more host names and \
+        higher limits are granted by the operator's --config file.\n\n\
         Each app runs in its own Lua 5.4 interpreter compiled to WebAssembly: it sees only its \
         own folder (read-only, at /app) and its data folder (writable, the current directory), \
         and a crash, endless loop or memory bomb fails only that app's request.",
     after_help = "Examples:\n  \
         astra-host --apps ./apps                     serve every app in ./apps on 127.0.0.1:8080\n  \
         astra-host --apps ./apps --domain example.com  also serve <name>.example.com\n  \
+        astra-host --apps ./apps --config host.toml  limits and host names from an operator config\n  \
         astra-host run app.lua                       one app, on its server.hostname:server.port\n  \
         astra-host export ./apps/shop                editor type definitions for an app folder"
 )]
@@ -57,6 +59,11 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct HostArgs {
+    /// The operator's config file (TOML): host-wide `[limits]` (flags override them) and,
+    /// per app, `[apps.<name>]` `hosts` and `limits` granted beyond the host-wide ones.
+    #[arg(global = true, long, env = "ASTRA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Address to listen on [default: 127.0.0.1:8080; for `run`, the script's server.hostname:server.port].
     #[arg(global = true, long, env = "ASTRA_LISTEN", value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
@@ -114,9 +121,10 @@ pub struct HostArgs {
     pub limits: LimitArgs,
 }
 
-/// Host-wide defaults of the per-app limits; an app's astra.toml [limits] overrides them.
+/// Host-wide defaults of the per-app limits. The operator config's `[apps.<name>.limits]`
+/// moves them for one app; an app's own astra.toml `[limits]` may only lower them.
 #[derive(Args, Debug, Clone)]
-#[command(next_help_heading = "Limits (per app; astra.toml [limits] overrides)")]
+#[command(next_help_heading = "Limits (per app; --config may grant more, astra.toml may only lower)")]
 pub struct LimitArgs {
     /// Memory of one instance, e.g. 64MiB. Lua gets a little less, so running out is a catchable error.
     #[arg(global = true, long, env = "ASTRA_MEMORY_LIMIT", value_name = "SIZE")]
@@ -166,22 +174,23 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
-    pub fn resolve(&self) -> Result<Limits, String> {
-        let defaults = Limits::default();
+    /// `base` (the built-in defaults under the operator config's `[limits]`) with the flags
+    /// given applied over it.
+    pub fn apply_to(&self, base: &Limits) -> Result<Limits, String> {
         let limits = Limits {
-            memory: self.memory_limit.unwrap_or(defaults.memory),
-            cpu_time: self.cpu_time_limit.unwrap_or(defaults.cpu_time),
-            request_timeout: self.request_timeout.unwrap_or(defaults.request_timeout),
-            max_instances: self.max_instances.unwrap_or(defaults.max_instances),
+            memory: self.memory_limit.unwrap_or(base.memory),
+            cpu_time: self.cpu_time_limit.unwrap_or(base.cpu_time),
+            request_timeout: self.request_timeout.unwrap_or(base.request_timeout),
+            max_instances: self.max_instances.unwrap_or(base.max_instances),
             max_concurrent_requests: self
                 .max_concurrent_requests
-                .unwrap_or(defaults.max_concurrent_requests.max(self.max_instances.unwrap_or(0))),
-            body_limit: self.body_limit.unwrap_or(defaults.body_limit),
-            response_limit: self.response_limit.unwrap_or(defaults.response_limit),
-            max_headers: self.max_headers.unwrap_or(defaults.max_headers),
-            requests_per_second: self.requests_per_second.or(defaults.requests_per_second),
-            data_limit: self.data_limit.unwrap_or(defaults.data_limit),
-            log_lines_per_second: self.log_lines_per_second.unwrap_or(defaults.log_lines_per_second),
+                .unwrap_or(base.max_concurrent_requests.max(self.max_instances.unwrap_or(0))),
+            body_limit: self.body_limit.unwrap_or(base.body_limit),
+            response_limit: self.response_limit.unwrap_or(base.response_limit),
+            max_headers: self.max_headers.unwrap_or(base.max_headers),
+            requests_per_second: self.requests_per_second.or(base.requests_per_second),
+            data_limit: self.data_limit.unwrap_or(base.data_limit),
+            log_lines_per_second: self.log_lines_per_second.unwrap_or(base.log_lines_per_second),
         };
         limits.validate()?;
         Ok(limits)

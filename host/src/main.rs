@@ -14,7 +14,8 @@ use wasmtime::{Result, bail, format_err};
 use astra_host::apps::app::{App, AppSource, AppState};
 use astra_host::apps::{HostOptions, Registry};
 use astra_host::cli::{Cli, Command, HostArgs};
-use astra_host::config::limits::Limits;
+use astra_host::config::limits::{Authority, Limits};
+use astra_host::config::operator::OperatorConfig;
 use astra_host::sandbox::engine::{PoolSettings, Sandbox, default_cache_dir};
 use astra_host::shutdown::ShutdownSignal;
 
@@ -66,8 +67,10 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
-    let (limits, sandbox) = sandbox(&args)?;
+    let (operator, limits) = operator_config(&args)?;
+    let sandbox = sandbox(&args, &operator, &limits)?;
     let options = HostOptions {
+        operator,
         domains: args.domains.iter().map(|d| d.trim_matches('.').to_ascii_lowercase()).collect(),
         default_app: args.default_app.clone(),
         data_root: args.data_dir.clone().unwrap_or_else(|| PathBuf::from(".astra-data")),
@@ -82,7 +85,8 @@ async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
 }
 
 async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
-    let (limits, sandbox) = sandbox(&args)?;
+    let (operator, limits) = operator_config(&args)?;
+    let sandbox = sandbox(&args, &operator, &limits)?;
     let file_name = file
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
@@ -99,6 +103,7 @@ async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
         hosts: Vec::new(),
         entry_override: Some(file_name),
     };
+    let limits = operator.limits_for(&source.name, &limits).map_err(|e| format_err!("{e}"))?;
     let app = App::load(sandbox, source, &limits).await;
     let listen = match &*app.state() {
         AppState::Failed(message) => bail!("{message}"),
@@ -175,11 +180,27 @@ async fn signal() {
     let _ = interrupt.await;
 }
 
-/// The host-wide limits, and the engine sized from them.
-fn sandbox(args: &HostArgs) -> Result<(Limits, Arc<Sandbox>)> {
-    let limits = args.limits.resolve().map_err(|e| format_err!("{e}"))?;
-    let pool = (!args.no_pooling).then_some(PoolSettings { slots: args.instance_slots.max(1), memory: limits.memory });
+/// The operator's config file, if one is given, and the host-wide limits: the built-in
+/// defaults, under its `[limits]`, under the flags.
+fn operator_config(args: &HostArgs) -> Result<(OperatorConfig, Limits)> {
+    let operator = match &args.config {
+        Some(path) => OperatorConfig::load(path).map_err(|e| format_err!("{e}"))?,
+        None => OperatorConfig::default(),
+    };
+    let file = operator.describe();
+    let base =
+        operator.limits.apply(&Limits::default(), Authority::Operator).map_err(|e| format_err!("{file}: {e}"))?;
+    let limits = args.limits.apply_to(&base.limits).map_err(|e| format_err!("{e}"))?;
+    Ok((operator, limits))
+}
+
+/// The engine, its pool's slots sized for the largest memory any app is given.
+fn sandbox(args: &HostArgs, operator: &OperatorConfig, limits: &Limits) -> Result<Arc<Sandbox>> {
+    let mut memory = limits.memory;
+    for name in operator.apps.keys() {
+        memory = memory.max(operator.limits_for(name, limits).map_err(|e| format_err!("{e}"))?.memory);
+    }
+    let pool = (!args.no_pooling).then_some(PoolSettings { slots: args.instance_slots.max(1), memory });
     let cache_dir = if args.no_cache { None } else { args.cache_dir.clone().or_else(default_cache_dir) };
-    let sandbox = Sandbox::new(cache_dir.as_deref(), pool)?;
-    Ok((limits, Arc::new(sandbox)))
+    Ok(Arc::new(Sandbox::new(cache_dir.as_deref(), pool)?))
 }

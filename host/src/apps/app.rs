@@ -26,11 +26,11 @@ const LAST_RETRY: Duration = Duration::from_secs(300);
 
 pub struct App {
     pub name: Arc<str>,
-    /// The host names that reach the app: its own (`AppSource::hosts`), then those its
-    /// astra.toml lists (see `listed_hosts`).
+    /// The host names that reach the app (`AppSource::hosts`).
     pub hosts: Vec<String>,
     source: AppSource,
-    defaults: Limits,
+    /// The limits the operator gives the app, before its astra.toml lowers them.
+    given: Limits,
     state: RwLock<Arc<AppState>>,
     pub shutdown: Arc<ShutdownSignal>,
 }
@@ -54,48 +54,25 @@ pub struct AppSource {
     pub name: String,
     pub dir: PathBuf,
     pub data_dir: PathBuf,
-    /// Host names the app answers to, besides those of its config.
+    /// Host names the app answers to: `<name>.localhost`, `<name>.<domain>` for each
+    /// `--domain`, and those the operator's config grants it.
     pub hosts: Vec<String>,
     /// `run` mode names the entry script on the command line.
     pub entry_override: Option<String>,
 }
 
 impl App {
-    pub async fn load(sandbox: Arc<Sandbox>, source: AppSource, defaults: &Limits) -> App {
+    /// Loads an app with the limits the operator gives it, which its astra.toml may lower.
+    pub async fn load(sandbox: Arc<Sandbox>, source: AppSource, given: &Limits) -> App {
         let name: Arc<str> = source.name.as_str().into();
         let shutdown = Arc::new(ShutdownSignal::default());
-        let config = AppConfig::load(&source.dir, defaults);
-        let mut hosts = source.hosts.clone();
-        if let Ok(config) = &config {
-            for host in &config.hosts {
-                if !hosts.contains(host) {
-                    hosts.push(host.clone());
-                }
-            }
-        }
+        let config = AppConfig::load(&source.dir, given);
         let state = start(&sandbox, &source, &name, config, &shutdown).await;
         if let AppState::Failed(message) = &state {
             tracing::error!("[{name}] did not start: {message}");
         }
-        App { name, hosts, source, defaults: defaults.clone(), state: RwLock::new(Arc::new(state)), shutdown }
-    }
-
-    /// `<name>.localhost` and `<name>.<domain>` for each `--domain`.
-    pub fn own_hosts(&self) -> &[String] {
-        &self.hosts[..self.source.hosts.len()]
-    }
-
-    /// The host names from astra.toml that are not among the app's own.
-    pub fn listed_hosts(&self) -> &[String] {
-        &self.hosts[self.source.hosts.len()..]
-    }
-
-    /// Stops serving a host name its astra.toml lists (see `apps::settle_host_claims`).
-    pub fn drop_listed_host(&mut self, host: &str) {
-        let own = self.source.hosts.len();
-        if let Some(at) = self.hosts[own..].iter().position(|listed| listed == host) {
-            self.hosts.remove(own + at);
-        }
+        let hosts = source.hosts.clone();
+        App { name, hosts, source, given: given.clone(), state: RwLock::new(Arc::new(state)), shutdown }
     }
 
     pub fn state(&self) -> Arc<AppState> {
@@ -119,7 +96,7 @@ impl App {
         while matches!(&*self.state(), AppState::Failed(_)) {
             tokio::time::sleep(delay).await;
             // The config is read again: the fix may be in astra.toml.
-            let config = AppConfig::load(&self.source.dir, &self.defaults);
+            let config = AppConfig::load(&self.source.dir, &self.given);
             let state = start(&sandbox, &self.source, &self.name, config, &self.shutdown).await;
             match &state {
                 AppState::Ready(_) => tracing::info!("[{}] started on a later try", self.name),
@@ -144,6 +121,15 @@ async fn start(
         Ok(config) => config,
         Err(message) => return AppState::Failed(message),
     };
+    for warning in &config.warnings {
+        tracing::warn!("[{name}] {warning}");
+    }
+    for host in config.wanted_hosts.iter().filter(|host| !source.hosts.contains(host)) {
+        tracing::warn!(
+            "[{name}] astra.toml: hosts: {host} is not served: host names beyond the app's own are granted \
+             by the operator (hosts in the [apps.{name}] section of the --config file)"
+        );
+    }
     let entry = source.entry_override.clone().unwrap_or(config.entry);
     let app_dir = match source.dir.canonicalize() {
         Ok(dir) => dir,

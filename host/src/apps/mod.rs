@@ -1,23 +1,26 @@
 //! The set of hosted apps and which Host header reaches which app.
 //!
 //! Every sub-folder of the apps folder is an app named after it, reached at
-//! `<name>.localhost`, at `<name>.<domain>` for each `--domain`, and at the hosts its
-//! `astra.toml` lists. Apps load concurrently; one that fails is reported and kept (it
-//! answers 503) without holding up the others, and a host name that apps contest is
-//! settled without stopping the rest (`settle_host_claims`).
+//! `<name>.localhost`, at `<name>.<domain>` for each `--domain`, and at the host names the
+//! operator's config grants it. Only the operator grants names: an app's `astra.toml` is
+//! the tenant's, and one tenant listing another's domain (or `localhost`, the default
+//! app's) would take its traffic. Apps load concurrently; one that fails is reported and
+//! kept (it answers 503) without holding up the others.
 
 pub mod app;
 pub mod routes;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use self::app::{App, AppSource, AppState};
+use crate::config::hosts;
 use crate::config::limits::Limits;
+use crate::config::operator::OperatorConfig;
 use crate::sandbox::data_quota;
 use crate::sandbox::engine::Sandbox;
 
@@ -29,6 +32,8 @@ pub struct Registry {
 
 pub struct HostOptions {
     pub domains: Vec<String>,
+    /// Limits and host names granted per app.
+    pub operator: OperatorConfig,
     pub default_app: Option<String>,
     /// Per-app data folders are created under this one.
     pub data_root: PathBuf,
@@ -38,7 +43,7 @@ impl Registry {
     pub async fn from_dir(
         sandbox: Arc<Sandbox>,
         apps_dir: &Path,
-        limits: &Limits,
+        host_limits: &Limits,
         options: &HostOptions,
     ) -> Result<Registry, String> {
         let mut entries: Vec<_> = std::fs::read_dir(apps_dir)
@@ -55,7 +60,7 @@ impl Registry {
                 continue;
             }
             let name = folder.to_ascii_lowercase();
-            if !is_dns_label(&name) {
+            if !hosts::is_label(&name) {
                 tracing::warn!(
                     "skipping {}: an app folder name must be a host name label (letters, digits and '-')",
                     entry.path().display()
@@ -70,11 +75,11 @@ impl Registry {
                 );
                 continue;
             }
-            let mut hosts = vec![format!("{name}.localhost")];
-            for domain in &options.domains {
-                let host = format!("{name}.{domain}");
-                if !hosts.contains(&host) {
-                    hosts.push(host);
+            let mut hosts = own_hosts(&name, &options.domains);
+            let granted = options.operator.grant(&name).map(|grant| grant.hosts.as_slice()).unwrap_or_default();
+            for host in granted {
+                if !hosts.contains(host) {
+                    hosts.push(host.clone());
                 }
             }
             sources.push(AppSource {
@@ -86,15 +91,16 @@ impl Registry {
             });
         }
         sources.sort_by(|a, b| a.name.cmp(&b.name));
+        check_grants(&sources, options)?;
 
         let mut loading = tokio::task::JoinSet::new();
         for source in sources {
-            let (sandbox, limits) = (sandbox.clone(), limits.clone());
+            let limits = options.operator.limits_for(&source.name, host_limits)?;
+            let sandbox = sandbox.clone();
             loading.spawn(async move { App::load(sandbox, source, &limits).await });
         }
         let mut apps = loading.join_all().await;
         apps.sort_by(|a, b| a.name.cmp(&b.name));
-        settle_host_claims(&mut apps);
         let apps: Vec<Arc<App>> = apps.into_iter().map(Arc::new).collect();
         for app in &apps {
             if matches!(&*app.state(), AppState::Failed(_)) {
@@ -205,38 +211,31 @@ impl Registry {
     }
 }
 
-/// An astra.toml may list any host name, so one app could claim another's. An app's own
-/// names (from its folder name) are never taken from it, and a listed name that two apps
-/// claim reaches neither: each is told why, and every other host name is served while the
-/// operator settles it.
-fn settle_host_claims(apps: &mut [App]) {
-    let mut owners: HashMap<String, usize> = HashMap::new();
-    for (index, app) in apps.iter().enumerate() {
-        for host in app.own_hosts() {
-            owners.insert(host.clone(), index);
+/// A host name the operator grants one app must not be another app's own name, and a
+/// grant for an app that is not there is most likely a typo.
+fn check_grants(sources: &[AppSource], options: &HostOptions) -> Result<(), String> {
+    let operator = &options.operator;
+    for (name, grant) in &operator.apps {
+        if !sources.iter().any(|source| &source.name == name) {
+            tracing::warn!("{}: [apps.{name}]: there is no app folder of that name", operator.describe());
+            continue;
         }
-    }
-    let mut claimants: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (index, app) in apps.iter().enumerate() {
-        for host in app.listed_hosts() {
-            claimants.entry(host.clone()).or_default().push(index);
-        }
-    }
-    for (host, claimants) in claimants {
-        let reason = match owners.get(&host) {
-            Some(&owner) => format!("it is app {}'s own", apps[owner].name),
-            None if claimants.len() > 1 => {
-                let names: Vec<&str> = claimants.iter().map(|&index| &*apps[index].name).collect();
-                format!("apps {} all list it, so it reaches none of them", names.join(", "))
+        for other in sources.iter().filter(|source| &source.name != name) {
+            let own = own_hosts(&other.name, &options.domains);
+            if let Some(host) = grant.hosts.iter().find(|host| own.contains(host)) {
+                let file = operator.describe();
+                return Err(format!("{file}: apps.{name}.hosts: {host} is app {}'s own host name", other.name));
             }
-            None => continue,
-        };
-        for index in claimants {
-            let app = &mut apps[index];
-            tracing::error!("[{}] astra.toml: hosts: {host} is not served: {reason}", app.name);
-            app.drop_listed_host(&host);
         }
     }
+    Ok(())
+}
+
+/// `<name>.localhost`, then `<name>.<domain>` for each `--domain`.
+fn own_hosts(name: &str, domains: &[String]) -> Vec<String> {
+    let mut hosts = vec![format!("{name}.localhost")];
+    hosts.extend(domains.iter().map(|domain| format!("{name}.{domain}")));
+    hosts
 }
 
 /// `Hello.Localhost:8080` -> `hello.localhost`; `[::1]:80` -> `[::1]`. Borrowed when
@@ -254,14 +253,6 @@ fn host_name(host: &str) -> Cow<'_, str> {
     }
 }
 
-fn is_dns_label(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,13 +263,5 @@ mod tests {
         assert_eq!(host_name("hello.localhost."), "hello.localhost");
         assert_eq!(host_name("[::1]:80"), "[::1]");
         assert_eq!(host_name("[::1]"), "[::1]");
-    }
-
-    #[test]
-    fn labels() {
-        assert!(is_dns_label("my-app2"));
-        assert!(!is_dns_label("my_app"));
-        assert!(!is_dns_label("-x"));
-        assert!(!is_dns_label(""));
     }
 }

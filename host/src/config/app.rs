@@ -1,20 +1,33 @@
-//! `apps/<name>/astra.toml` and `apps/<name>/.env`: what an app's operator may set.
+//! `apps/<name>/astra.toml` and `apps/<name>/.env`: what an app's tenant may set.
 //!
 //! ```toml
 //! entry = "init.lua"          # the script to run (default init.lua)
-//! hosts = ["shop.example"]    # Host names served besides <name>.localhost
+//! hosts = ["shop.example"]    # Host names the app would like; the operator grants them
 //! [env]                       # the only environment variables the app sees
 //! GREETING = "hello"
-//! [limits]                    # overrides of the host-wide defaults
+//! [limits]                    # lower than what the app is given, never higher
 //! memory = "32MiB"
 //! ```
+//!
+//! The app folder is the tenant's, and so hostile input, down to its links: both files are
+//! opened without following a symbolic link, must be regular files (a FIFO would stall the
+//! host's read for ever) and are read up to a size cap. A link to another tenant's `.env`
+//! would otherwise hand its secrets over.
 
 use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::config::limits::{Limits, LimitsTable};
+use super::hosts;
+use super::limits::{Authority, Limits, LimitsTable};
+
+/// Larger config files are refused: real ones take a few hundred bytes, and the host reads
+/// them into memory.
+const MAX_CONFIG_FILE: u64 = 1 << 20;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,53 +44,79 @@ struct AppToml {
 #[derive(Debug)]
 pub struct AppConfig {
     pub entry: String,
-    pub hosts: Vec<String>,
+    /// The host names `hosts` lists. The app is not served at them unless the operator
+    /// grants them; see `apps`.
+    pub wanted_hosts: Vec<String>,
     pub env: Vec<(String, String)>,
     pub limits: Limits,
+    /// What the app should be told: each value of its `[limits]` above what it is given.
+    pub warnings: Vec<String>,
 }
 
 impl AppConfig {
     /// Reads the app folder's `astra.toml` and `.env`; errors name the file and the key.
-    pub fn load(app_dir: &Path, defaults: &Limits) -> Result<AppConfig, String> {
-        let toml_path = app_dir.join("astra.toml");
-        let parsed: AppToml = match std::fs::read_to_string(&toml_path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| format!("astra.toml: {}", e.to_string().trim_end()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => AppToml::default(),
-            Err(e) => return Err(format!("astra.toml: {e}")),
+    /// `given` is what the operator gives the app, which its own `[limits]` may lower.
+    pub fn load(app_dir: &Path, given: &Limits) -> Result<AppConfig, String> {
+        let parsed: AppToml = match read_app_file(app_dir, "astra.toml")? {
+            Some(text) => toml::from_str(&text).map_err(|e| format!("astra.toml: {}", e.to_string().trim_end()))?,
+            None => AppToml::default(),
         };
-        let limits = defaults.overridden_by(&parsed.limits).map_err(|e| format!("astra.toml: {e}"))?;
-        if limits.memory > defaults.memory {
-            return Err(format!(
-                "astra.toml: limits.memory = {} is above the host's --memory-limit of {}",
-                limits.memory, defaults.memory
-            ));
-        }
+        let applied = parsed.limits.apply(given, Authority::App).map_err(|e| format!("astra.toml: {e}"))?;
+        let warnings = applied
+            .refused_raises
+            .into_iter()
+            .map(|refused| format!("astra.toml: {refused}: an app may only lower its limits"))
+            .collect();
         let entry = parsed.entry.unwrap_or_else(|| "init.lua".into());
         if entry.is_empty() || Path::new(&entry).is_absolute() || entry.split('/').any(|part| part == "..") {
             return Err(format!("astra.toml: entry = {entry:?} must be a path inside the app folder"));
         }
-        let mut hosts = Vec::new();
-        for host in parsed.hosts {
-            let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-            if host.is_empty() || host.contains(['/', ' ', ':']) {
-                return Err(format!("astra.toml: hosts: {host:?} is not a host name"));
-            }
-            hosts.push(host);
-        }
-        let mut env = read_dotenv(&app_dir.join(".env"))?;
+        let wanted_hosts = parsed
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(index, host)| hosts::normalized(host).map_err(|e| format!("astra.toml: hosts[{index}]: {e}")))
+            .collect::<Result<_, _>>()?;
+        let mut env = match read_app_file(app_dir, ".env")? {
+            Some(text) => parse_dotenv(&text)?,
+            None => Vec::new(),
+        };
         env.extend(parsed.env);
-        Ok(AppConfig { entry, hosts, env, limits })
+        Ok(AppConfig { entry, wanted_hosts, env, limits: applied.limits, warnings })
     }
+}
+
+/// A config file of the app folder, if there is one: opened without following a link,
+/// only if it is a regular file, and only up to `MAX_CONFIG_FILE`.
+fn read_app_file(app_dir: &Path, name: &str) -> Result<Option<String>, String> {
+    let opened = OpenOptions::new()
+        .read(true)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(app_dir.join(name));
+    let file = match opened {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(format!("{name} is a symbolic link: the host reads only regular files in the app folder"));
+        }
+        Err(e) => return Err(format!("{name}: {e}")),
+    };
+    let metadata = file.metadata().map_err(|e| format!("{name}: {e}"))?;
+    if !metadata.is_file() {
+        return Err(format!("{name} is not a regular file"));
+    }
+    let mut text = String::new();
+    file.take(MAX_CONFIG_FILE + 1).read_to_string(&mut text).map_err(|e| format!("{name}: {e}"))?;
+    if text.len() as u64 > MAX_CONFIG_FILE {
+        return Err(format!("{name} is larger than {} KiB", MAX_CONFIG_FILE / 1024));
+    }
+    Ok(Some(text))
 }
 
 /// `KEY=VALUE` lines; blank lines and `#` comments are skipped, quotes around a value are
 /// removed.
-fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!(".env: {e}")),
-    };
+fn parse_dotenv(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut pairs = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -94,4 +133,35 @@ fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, String> {
         pairs.push((key.trim().to_string(), unquoted.to_string()));
     }
     Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_fifos_and_huge_files_are_refused() {
+        let dir = std::env::temp_dir().join(format!("astra-app-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("secret"), "SECRET=1\n").unwrap();
+        std::os::unix::fs::symlink(dir.join("secret"), dir.join(".env")).unwrap();
+        let error = AppConfig::load(&dir, &Limits::default()).unwrap_err();
+        assert_eq!(error, ".env is a symbolic link: the host reads only regular files in the app folder");
+
+        std::fs::remove_file(dir.join(".env")).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(dir.join(".env")).status().unwrap();
+        assert!(made.success());
+        assert_eq!(AppConfig::load(&dir, &Limits::default()).unwrap_err(), ".env is not a regular file");
+
+        std::fs::remove_file(dir.join(".env")).unwrap();
+        std::fs::write(dir.join("astra.toml"), vec![b'#'; MAX_CONFIG_FILE as usize + 1]).unwrap();
+        assert_eq!(AppConfig::load(&dir, &Limits::default()).unwrap_err(), "astra.toml is larger than 1024 KiB");
+
+        std::fs::write(dir.join("astra.toml"), "hosts = ['Shop.Example.com.']\n[limits]\ncpu_time = '1h'\n").unwrap();
+        let config = AppConfig::load(&dir, &Limits::default()).unwrap();
+        assert_eq!(config.wanted_hosts, ["shop.example.com"]);
+        assert_eq!(config.limits, Limits::default());
+        assert_eq!(config.warnings.len(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -1,11 +1,14 @@
-//! Per-app resource limits: host-wide defaults (flags, `ASTRA_*` variables) that an app's
-//! `astra.toml` `[limits]` table may override.
+//! Per-app resource limits. Host-wide defaults come from the operator (built in, then the
+//! operator config's `[limits]`, then flags and `ASTRA_*` variables); the operator config's
+//! `[apps.<name>.limits]` moves them either way for one app; the app's own `astra.toml`
+//! may only lower what it is given.
 //!
 //! Defaults are chosen for untrusted code that still has to serve real pages: enough
 //! memory for a Lua app with caches, a CPU budget far above any honest request, and
 //! concurrency caps that stop one app from taking every core. The README gives the
 //! reasoning for each.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -66,34 +69,6 @@ impl Limits {
         ByteSize(self.memory.0 - headroom)
     }
 
-    /// Applies an app's `[limits]` table; an error names the key and what was wrong.
-    pub fn overridden_by(&self, table: &LimitsTable) -> Result<Limits, String> {
-        let mut limits = self.clone();
-        set(&mut limits.memory, "memory", &table.memory)?;
-        set(&mut limits.cpu_time, "cpu_time", &table.cpu_time)?;
-        set(&mut limits.request_timeout, "request_timeout", &table.request_timeout)?;
-        set(&mut limits.body_limit, "body_limit", &table.body_limit)?;
-        set(&mut limits.response_limit, "response_limit", &table.response_limit)?;
-        set(&mut limits.data_limit, "data_limit", &table.data_limit)?;
-        if let Some(n) = table.max_headers {
-            limits.max_headers = n;
-        }
-        if let Some(rate) = table.requests_per_second {
-            limits.requests_per_second = Some(rate);
-        }
-        if let Some(n) = table.max_instances {
-            limits.max_instances = n;
-        }
-        if let Some(n) = table.max_concurrent_requests {
-            limits.max_concurrent_requests = n;
-        }
-        if let Some(n) = table.log_lines_per_second {
-            limits.log_lines_per_second = n;
-        }
-        limits.validate()?;
-        Ok(limits)
-    }
-
     pub fn validate(&self) -> Result<(), String> {
         if self.memory < ByteSize::mib(4) {
             return Err(format!("limits.memory = {} is below the 4MiB a Lua instance needs", self.memory));
@@ -122,14 +97,17 @@ impl Limits {
     }
 }
 
-fn set<T: std::str::FromStr<Err = String>>(slot: &mut T, key: &str, value: &Option<String>) -> Result<(), String> {
-    if let Some(text) = value {
-        *slot = text.parse().map_err(|e| format!("limits.{key}: {e}"))?;
-    }
-    Ok(())
+/// Who wrote a `[limits]` table, and so which way it may move a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authority {
+    /// The operator's config file: any value, above or below the host-wide default.
+    Operator,
+    /// An app's own `astra.toml`: lower only. The app folder is the tenant's, and a tenant
+    /// that could raise its limits would have none.
+    App,
 }
 
-/// The `[limits]` table of `astra.toml`, as written.
+/// The `[limits]` table of `astra.toml` or of the operator's config, as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsTable {
@@ -146,15 +124,118 @@ pub struct LimitsTable {
     pub log_lines_per_second: Option<u32>,
 }
 
+/// The outcome of applying an app's table: its limits, and a note for each value it asked
+/// for that was above what it is given (and so not applied).
+pub struct Applied {
+    pub limits: Limits,
+    pub refused_raises: Vec<String>,
+}
+
+impl LimitsTable {
+    /// `base` with this table's values applied as `authority` may; an error names the key.
+    pub fn apply(&self, base: &Limits, authority: Authority) -> Result<Applied, String> {
+        let mut limits = base.clone();
+        let mut setter = Setter { authority, refused_raises: Vec::new() };
+        setter.set(&mut limits.memory, "memory", parsed("memory", &self.memory)?);
+        setter.set(&mut limits.cpu_time, "cpu_time", parsed("cpu_time", &self.cpu_time)?);
+        setter.set(&mut limits.request_timeout, "request_timeout", parsed("request_timeout", &self.request_timeout)?);
+        setter.set(&mut limits.body_limit, "body_limit", parsed("body_limit", &self.body_limit)?);
+        setter.set(&mut limits.response_limit, "response_limit", parsed("response_limit", &self.response_limit)?);
+        setter.set(&mut limits.data_limit, "data_limit", parsed("data_limit", &self.data_limit)?);
+        setter.set(&mut limits.max_headers, "max_headers", self.max_headers);
+        setter.set(&mut limits.max_instances, "max_instances", self.max_instances);
+        setter.set(&mut limits.max_concurrent_requests, "max_concurrent_requests", self.max_concurrent_requests);
+        setter.set(&mut limits.log_lines_per_second, "log_lines_per_second", self.log_lines_per_second);
+        if let Some(rate) = self.requests_per_second {
+            // No rate limit at all is the most an app can have.
+            match base.requests_per_second {
+                Some(given) if authority == Authority::App && rate > given => {
+                    setter.refuse("requests_per_second", rate, given);
+                }
+                _ => limits.requests_per_second = Some(rate),
+            }
+        }
+        limits.validate()?;
+        Ok(Applied { limits, refused_raises: setter.refused_raises })
+    }
+}
+
+struct Setter {
+    authority: Authority,
+    refused_raises: Vec<String>,
+}
+
+impl Setter {
+    fn set<T: PartialOrd + fmt::Display>(&mut self, slot: &mut T, key: &str, value: Option<T>) {
+        match value {
+            Some(value) if self.authority == Authority::App && value > *slot => self.refuse(key, value, &*slot),
+            Some(value) => *slot = value,
+            None => {}
+        }
+    }
+
+    fn refuse(&mut self, key: &str, asked: impl fmt::Display, given: impl fmt::Display) {
+        self.refused_raises
+            .push(format!("limits.{key} = {asked} is above the {given} this app is given, which applies"));
+    }
+}
+
+fn parsed<T: std::str::FromStr<Err = String>>(key: &str, text: &Option<String>) -> Result<Option<T>, String> {
+    text.as_deref().map(str::parse).transpose().map_err(|e| format!("limits.{key}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn table(toml: &str) -> LimitsTable {
+        toml::from_str(toml).unwrap()
+    }
+
     #[test]
-    fn overrides_name_the_key() {
-        let table = LimitsTable { memory: Some("lots".into()), ..Default::default() };
-        let error = Limits::default().overridden_by(&table).unwrap_err();
+    fn errors_name_the_key() {
+        let error = table("memory = 'lots'").apply(&Limits::default(), Authority::App).err().unwrap();
         assert!(error.starts_with("limits.memory:"), "{error}");
+        let error = table("memory = '1MiB'").apply(&Limits::default(), Authority::Operator).err().unwrap();
+        assert!(error.contains("4MiB"), "{error}");
+    }
+
+    #[test]
+    fn an_app_may_lower_its_limits_but_not_raise_them() {
+        let given = Limits::default();
+        let applied = table("cpu_time = '1h'\nmemory = '32MiB'\nmax_instances = 100000\ndata_limit = '1TiB'")
+            .apply(&given, Authority::App);
+        let error = applied.err().unwrap();
+        assert!(error.contains("limits.data_limit"), "TiB is not a unit: {error}");
+
+        let applied = table("cpu_time = '1h'\nmemory = '32MiB'\nmax_instances = 100000\nrequests_per_second = 5.0")
+            .apply(&given, Authority::App)
+            .unwrap();
+        assert_eq!(applied.limits.memory, ByteSize::mib(32), "lowered");
+        assert_eq!(applied.limits.cpu_time, given.cpu_time, "a raise is not applied");
+        assert_eq!(applied.limits.max_instances, given.max_instances);
+        assert_eq!(applied.limits.requests_per_second, Some(5.0), "no limit at all is the most there is");
+        assert_eq!(
+            applied.refused_raises,
+            [
+                "limits.cpu_time = 1h is above the 2s this app is given, which applies",
+                "limits.max_instances = 100000 is above the 8 this app is given, which applies",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_operator_may_raise_limits() {
+        let applied = table("cpu_time = '1h'\nmax_instances = 100").apply(&Limits::default(), Authority::Operator);
+        let applied = applied.unwrap();
+        assert_eq!(applied.limits.cpu_time, Span(Duration::from_secs(3600)));
+        assert_eq!(applied.limits.max_instances, 100);
+        assert!(applied.refused_raises.is_empty());
+
+        let given = Limits { requests_per_second: Some(10.0), ..Limits::default() };
+        let applied = table("requests_per_second = 50.0").apply(&given, Authority::App).unwrap();
+        assert_eq!(applied.limits.requests_per_second, Some(10.0));
+        assert_eq!(applied.refused_raises.len(), 1);
     }
 
     #[test]
@@ -163,11 +244,5 @@ mod tests {
         assert_eq!(limits.lua_memory(), ByteSize::mib(58));
         let small = Limits { memory: ByteSize::mib(8), ..Limits::default() };
         assert_eq!(small.lua_memory(), ByteSize::mib(6));
-    }
-
-    #[test]
-    fn too_small_memory_is_refused() {
-        let table = LimitsTable { memory: Some("1MiB".into()), ..Default::default() };
-        assert!(Limits::default().overridden_by(&table).unwrap_err().contains("4MiB"));
     }
 }

@@ -5,5 +5,7 @@
 //! that every error can name the file and the key.
 
 pub mod app;
+pub mod hosts;
 pub mod limits;
+pub mod operator;
 pub mod units;

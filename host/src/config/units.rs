@@ -66,7 +66,12 @@ pub struct Span(pub Duration);
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        if ms >= 1000 && ms.is_multiple_of(1000) { write!(f, "{}s", ms / 1000) } else { write!(f, "{ms}ms") }
+        for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
+            if ms >= size && ms.is_multiple_of(size) {
+                return write!(f, "{}{unit}", ms / size);
+            }
+        }
+        write!(f, "{ms}ms")
     }
 }
 
@@ -123,5 +128,7 @@ mod tests {
         assert!("-1s".parse::<Span>().is_err());
         assert_eq!(Span(Duration::from_secs(30)).to_string(), "30s");
         assert_eq!(Span(Duration::from_millis(1500)).to_string(), "1500ms");
+        assert_eq!(Span(Duration::from_secs(7200)).to_string(), "2h");
+        assert_eq!(Span(Duration::from_secs(90)).to_string(), "90s");
     }
 }

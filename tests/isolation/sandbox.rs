@@ -1,5 +1,5 @@
-//! Issue 3, end to end: hostile apps beside a well-behaved one in one host. Each attack gets
-//! its documented status, and the host and the good app keep working during and after.
+//! Attacks from inside Lua on the app's own limits: CPU, memory, stack, `os.exit`, the
+//! file system and environment, the data folder, the log, concurrency and rate.
 
 use std::time::{Duration, Instant};
 
@@ -8,19 +8,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn host() -> Host {
-    Host::serve_with_env(&apps("hostile"), &[], &[("ASTRA_TEST_SECRET", "do-not-leak")])
-}
-
-async fn json_of(response: reqwest::Response) -> Value {
-    response.json().await.expect("a JSON body")
-}
-
-async fn assert_good(host: &Host) {
-    let response = host.get("good", "/").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(text(response).await, "good");
-}
+use super::{assert_good, hostile_host as host, json_of};
 
 #[tokio::test]
 async fn cpu_burners_get_503_and_neighbours_keep_answering() {
