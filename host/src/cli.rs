@@ -167,10 +167,15 @@ pub struct LimitArgs {
     #[arg(global = true, long, env = "ASTRA_DATA_LIMIT", value_name = "SIZE")]
     pub data_limit: Option<ByteSize>,
 
-    /// Log lines a second an app may write, in bursts of as many; beyond, lines are dropped
-    /// and counted, e.g. 1000.
+    /// Log lines a second an app may write or cause (its prints, its errors, warnings about
+    /// its responses), in bursts of as many; beyond, lines are dropped and counted, e.g. 1000.
     #[arg(global = true, long, env = "ASTRA_LOG_LINES_PER_SECOND", value_name = "N")]
     pub log_lines_per_second: Option<u32>,
+
+    /// Log bytes a second an app may write or cause, in bursts of as many; beyond, lines
+    /// are dropped and counted, e.g. 256KiB.
+    #[arg(global = true, long, env = "ASTRA_LOG_BYTES_PER_SECOND", value_name = "SIZE")]
+    pub log_bytes_per_second: Option<ByteSize>,
 }
 
 impl LimitArgs {
@@ -191,6 +196,7 @@ impl LimitArgs {
             requests_per_second: self.requests_per_second.or(base.requests_per_second),
             data_limit: self.data_limit.unwrap_or(base.data_limit),
             log_lines_per_second: self.log_lines_per_second.unwrap_or(base.log_lines_per_second),
+            log_bytes_per_second: self.log_bytes_per_second.unwrap_or(base.log_bytes_per_second),
         };
         limits.validate()?;
         Ok(limits)

@@ -13,6 +13,7 @@
 //!   fairness, the data-folder limit.
 //! - `apps/`: the hosted apps, each one's route table, and which Host reaches which app.
 //! - `http/`: the HTTP front: one server, routing, responses, static files, WebSockets.
+//! - `logging`: the host's log, one line per record whatever an app writes.
 //!
 //! Errors use wasmtime's own `Error`/`Result` (wasmtime 48 does not use anyhow's), so
 //! traps and I/O errors travel through one type and can still be told apart by downcasting.
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod export;
 pub mod http;
+pub mod logging;
 pub mod rate;
 pub mod sandbox;
 pub mod services;

@@ -1,6 +1,5 @@
 //! The `astra-host` binary: parse the command line, load the apps, serve until a signal.
 
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,7 +7,6 @@ use std::sync::Arc;
 
 use clap::Parser;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 use wasmtime::{Result, bail, format_err};
 
 use astra_host::apps::app::{App, AppSource, AppState};
@@ -23,12 +21,7 @@ const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(log_filter())
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
+    astra_host::logging::init();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = cli.host.workers {
         runtime.worker_threads(workers.get());
@@ -145,17 +138,6 @@ async fn serve(
     astra_host::http::serve(listener, registry, args.header_timeout.0, stop).await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// `ASTRA_LOG=debug` means astra-host's and the apps' debug lines, not every dependency's;
-/// a full filter (`ASTRA_LOG=info,cranelift=debug`) is taken as written.
-fn log_filter() -> EnvFilter {
-    let level = std::env::var("ASTRA_LOG").unwrap_or_else(|_| "info".into());
-    let filter = if level.contains(['=', ',']) { level } else { format!("warn,astra_host={level},app={level}") };
-    EnvFilter::try_new(&filter).unwrap_or_else(|_| {
-        eprintln!("warning: ASTRA_LOG={filter:?} is not a log filter; using info");
-        EnvFilter::new("warn,astra_host=info,app=info")
-    })
 }
 
 /// SIGINT or SIGTERM.

@@ -6,6 +6,7 @@
 //! each reproduce findings of the adversarial test that `SECURITY.md` lists, by the
 //! finding's id, and fail without their fix.
 
+mod logs;
 mod sandbox;
 mod tenants;
 

@@ -156,7 +156,11 @@ async fn a_log_flood_is_rationed_and_counted() {
     let host = host();
     assert_eq!(text(host.get("chatty", "/flood").await).await, "done");
     assert!(
-        host.log_contains("[chatty] logs more than 50 lines a second (log_lines_per_second): dropping lines").await,
+        host.log_contains(
+            "[chatty] logs more than 50 lines or 256KiB a second (log_lines_per_second, log_bytes_per_second): \
+             dropping lines"
+        )
+        .await,
         "{}",
         host.log()
     );
@@ -169,7 +173,9 @@ async fn a_log_flood_is_rationed_and_counted() {
     let log = host.log();
     let counted: usize = log
         .lines()
-        .filter_map(|line| line.split("[chatty] ").nth(1)?.strip_suffix(" log line(s) were dropped, over 50 a second"))
+        .filter_map(|line| {
+            line.split("[chatty] ").nth(1)?.strip_suffix(" log line(s) were dropped, over 50 lines or 256KiB a second")
+        })
         .map(|count| count.parse::<usize>().unwrap())
         .sum();
     assert_eq!(counted, 10000 - passed, "every dropped line is counted: {log}");

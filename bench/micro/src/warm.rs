@@ -11,7 +11,7 @@ use astra_host::sandbox::engine::{PoolSettings, Sandbox};
 use astra_host::sandbox::instance::{CallLimits, Instance};
 use astra_host::sandbox::store::InstanceSpec;
 use astra_host::services::request::RequestState;
-use astra_host::services::runtime::LogBudget;
+use astra_host::services::runtime::AppLog;
 use astra_host::shutdown::ShutdownSignal;
 
 /// Route 0 returns a string, route 1 the bench app's 100-item table as JSON, route 2
@@ -62,7 +62,7 @@ impl WarmApp {
             memory: ByteSize::mib(64),
             data_quota: Arc::default(),
             shutdown: Arc::new(ShutdownSignal::default()),
-            log_budget: Arc::new(LogBudget::new(Limits::default().log_lines_per_second)),
+            log: Arc::new(AppLog::new("bench".into(), &Limits::default())),
         };
         WarmApp { sandbox, spec, dir }
     }

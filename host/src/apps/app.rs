@@ -18,7 +18,7 @@ use crate::sandbox::engine::Sandbox;
 use crate::sandbox::instance::CallError;
 use crate::sandbox::pool::Pool;
 use crate::sandbox::store::InstanceSpec;
-use crate::services::runtime::LogBudget;
+use crate::services::runtime::AppLog;
 use crate::shutdown::ShutdownSignal;
 
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -146,7 +146,7 @@ async fn start(
         memory: config.limits.memory,
         data_quota: Arc::default(),
         shutdown: shutdown.clone(),
-        log_budget: Arc::new(LogBudget::new(config.limits.log_lines_per_second)),
+        log: Arc::new(AppLog::new(name.clone(), &config.limits)),
     };
     let pool = Pool::new(sandbox.clone(), spec, entry.clone(), config.limits);
     let (instance, manifest) = match pool.start_instance().await {

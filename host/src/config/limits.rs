@@ -37,8 +37,10 @@ pub struct Limits {
     pub requests_per_second: Option<f64>,
     /// Disk space the app's data folder may take (see `data_quota`).
     pub data_limit: ByteSize,
-    /// Log lines a second the app may write (a token bucket holding one second's worth).
+    /// Log lines a second the app may write or cause (a token bucket holding one second's worth).
     pub log_lines_per_second: u32,
+    /// Log bytes a second the app may write or cause, as above.
+    pub log_bytes_per_second: ByteSize,
 }
 
 impl Default for Limits {
@@ -55,6 +57,7 @@ impl Default for Limits {
             requests_per_second: None,
             data_limit: ByteSize::mib(1024),
             log_lines_per_second: 1000,
+            log_bytes_per_second: ByteSize::kib(256),
         }
     }
 }
@@ -90,6 +93,9 @@ impl Limits {
         if self.log_lines_per_second == 0 {
             return Err("limits.log_lines_per_second must be at least 1".into());
         }
+        if self.log_bytes_per_second < ByteSize::kib(1) {
+            return Err("limits.log_bytes_per_second must be at least 1KiB".into());
+        }
         if self.cpu_time.0.is_zero() || self.request_timeout.0.is_zero() {
             return Err("limits.cpu_time and limits.request_timeout must be above zero".into());
         }
@@ -122,6 +128,7 @@ pub struct LimitsTable {
     pub max_concurrent_requests: Option<u32>,
     pub data_limit: Option<String>,
     pub log_lines_per_second: Option<u32>,
+    pub log_bytes_per_second: Option<String>,
 }
 
 /// The outcome of applying an app's table: its limits, and a note for each value it asked
@@ -146,6 +153,8 @@ impl LimitsTable {
         setter.set(&mut limits.max_instances, "max_instances", self.max_instances);
         setter.set(&mut limits.max_concurrent_requests, "max_concurrent_requests", self.max_concurrent_requests);
         setter.set(&mut limits.log_lines_per_second, "log_lines_per_second", self.log_lines_per_second);
+        let log_bytes = parsed("log_bytes_per_second", &self.log_bytes_per_second)?;
+        setter.set(&mut limits.log_bytes_per_second, "log_bytes_per_second", log_bytes);
         if let Some(rate) = self.requests_per_second {
             // No rate limit at all is the most an app can have.
             match base.requests_per_second {

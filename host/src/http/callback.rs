@@ -1,7 +1,6 @@
 //! Routes served by a Lua callback: borrow an instance, call the guest, answer.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::Body;
@@ -10,13 +9,13 @@ use http::{Request, StatusCode, header};
 
 use super::encoding;
 use super::reply::{self, RequestLabel};
-use crate::apps::app::{App, Ready};
+use crate::apps::app::Ready;
 use crate::apps::routes::Target;
+use crate::bindings::astra::host::runtime::Level;
 use crate::sandbox::instance::CallError;
 use crate::services::request::RequestState;
 
 pub async fn serve(
-    app: &Arc<App>,
     ready: &Ready,
     target: &Target,
     params: Vec<(String, String)>,
@@ -47,17 +46,18 @@ pub async fn serve(
 
     let mut lease = match pool.acquire().await {
         Ok(lease) => lease,
-        Err(error) => return reply::unavailable(&app.name, &label, error),
+        Err(error) => return reply::unavailable(pool.log(), &label, error),
     };
     match lease.instance.handle(target.id, state, pool.call_limits()).await {
         Ok(response) => {
             lease.finish();
             let response_limit = pool.limits().response_limit;
             if response.body.len() as u64 > response_limit.0 {
-                tracing::error!("[{}] {label}: the response body is larger than the {response_limit} limit", app.name);
+                let too_large = format_args!("{label}: the response body is larger than the {response_limit} limit");
+                pool.log().report(Level::Error, too_large);
                 return reply::plain(StatusCode::INTERNAL_SERVER_ERROR, "response size limit exceeded");
             }
-            reply::from_guest(&app.name, &label, response)
+            reply::from_guest(pool.log(), &label, response)
         }
         Err(CallError::Lua(error)) => {
             lease.finish();
@@ -67,9 +67,9 @@ pub async fn serve(
                     "the request body is larger than this route's limit",
                 );
             }
-            reply::lua_error(&app.name, &label, &error)
+            reply::lua_error(pool.log(), &label, &error)
         }
-        Err(CallError::Fault(fault)) => reply::fault(&app.name, &label, &fault),
+        Err(CallError::Fault(fault)) => reply::fault(pool.log(), &label, &fault),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Building HTTP responses: from the guest's response record, and for every way a request
-//! can fail. Failures are logged here with the app, the route and the reason; the client
-//! gets a short plain-text body that names the limit or the kind of failure, never the
-//! app's internals.
+//! can fail. Failures are logged here with the app, the route and the reason, through the
+//! app's own rationed log; the client gets a short plain-text body that names the limit or
+//! the kind of failure, never the app's internals.
 
 use std::fmt;
 
@@ -11,9 +11,11 @@ use cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 
+use crate::bindings::astra::host::runtime::Level;
 use crate::bindings::{BodyKind, Cookie, CookieChange, LuaError, Response as GuestResponse};
 use crate::sandbox::instance::Fault;
 use crate::sandbox::pool::AcquireError;
+use crate::services::runtime::AppLog;
 
 /// "GET /users/42", or "WEBSOCKET /chat", in log lines; formatted only when a line is
 /// written, so a request that succeeds never builds it.
@@ -54,9 +56,9 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
 /// every byte of it.
 const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
 
-pub fn from_guest(app: &str, route: &RequestLabel, guest: GuestResponse) -> Response {
+pub fn from_guest(log: &AppLog, route: &RequestLabel, guest: GuestResponse) -> Response {
     let Ok(status) = StatusCode::from_u16(guest.status) else {
-        tracing::error!("[{app}] {route}: the app answered with the invalid status {}", guest.status);
+        log.report(Level::Error, format_args!("{route}: the app answered with the invalid status {}", guest.status));
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "the app gave an invalid response");
     };
     let mut response = Response::new(Body::from(guest.body));
@@ -67,7 +69,7 @@ pub fn from_guest(app: &str, route: &RequestLabel, guest: GuestResponse) -> Resp
             (Ok(name), Ok(value)) => {
                 headers.insert(name, value);
             }
-            _ => tracing::warn!("[{app}] {route}: dropped the invalid header {name:?}"),
+            _ => log.report(Level::Warn, format_args!("{route}: dropped the invalid header {name:?}")),
         }
     }
     if !headers.contains_key(header::CONTENT_TYPE)
@@ -88,16 +90,21 @@ pub fn from_guest(app: &str, route: &RequestLabel, guest: GuestResponse) -> Resp
             Ok(value) => {
                 headers.append(header::SET_COOKIE, value);
             }
-            Err(_) => tracing::warn!("[{app}] {route}: dropped a cookie that cannot be sent: {rendered:?}"),
+            Err(_) => {
+                log.report(Level::Warn, format_args!("{route}: dropped a cookie that cannot be sent: {rendered:?}"))
+            }
         }
     }
     let header_bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
     if header_bytes > MAX_RESPONSE_HEADER_BYTES {
-        tracing::error!(
-            "[{app}] {route}: the response headers take {} KiB ({} headers), over the {} KiB limit",
-            header_bytes / 1024,
-            headers.len(),
-            MAX_RESPONSE_HEADER_BYTES / 1024
+        log.report(
+            Level::Error,
+            format_args!(
+                "{route}: the response headers take {} KiB ({} headers), over the {} KiB limit",
+                header_bytes / 1024,
+                headers.len(),
+                MAX_RESPONSE_HEADER_BYTES / 1024
+            ),
         );
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "response headers limit exceeded");
     }
@@ -136,32 +143,32 @@ fn render_cookie(cookie: Cookie) -> String {
     built.encoded().to_string()
 }
 
-pub fn lua_error(app: &str, route: &RequestLabel, error: &LuaError) -> Response {
-    log_lua_error(app, route, error);
+pub fn lua_error(log: &AppLog, route: &RequestLabel, error: &LuaError) -> Response {
+    log_lua_error(log, route, error);
     plain(StatusCode::INTERNAL_SERVER_ERROR, "the app raised an error while handling this request")
 }
 
-pub fn log_lua_error(app: &str, route: &RequestLabel, error: &LuaError) {
+pub fn log_lua_error(log: &AppLog, route: &RequestLabel, error: &LuaError) {
     let replaced = if error.out_of_memory { "; the instance was replaced" } else { "" };
-    tracing::error!("[{app}] {route}: {}{replaced}", error.message);
+    log.report(Level::Error, format_args!("{route}: {}{replaced}", error.message));
     if !error.traceback.is_empty() {
-        tracing::debug!("[{app}] {route}: {}", error.traceback.trim());
+        log.report(Level::Debug, format_args!("{route}: {}", error.traceback.trim()));
     }
 }
 
-pub fn fault(app: &str, route: &RequestLabel, fault: &Fault) -> Response {
-    log_fault(app, route, fault);
+pub fn fault(log: &AppLog, route: &RequestLabel, fault: &Fault) -> Response {
+    log_fault(log, route, fault);
     let status = if fault.is_limit() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
     plain(status, &fault.to_string())
 }
 
-pub fn log_fault(app: &str, route: &RequestLabel, fault: &Fault) {
-    tracing::warn!("[{app}] {route}: {fault}; the instance was replaced");
+pub fn log_fault(log: &AppLog, route: &RequestLabel, fault: &Fault) {
+    log.report(Level::Warn, format_args!("{route}: {fault}; the instance was replaced"));
 }
 
 /// A request the app could not take: 429 over its rate, 503 otherwise; both say when to
 /// retry.
-pub fn unavailable(app: &str, route: &RequestLabel, error: AcquireError) -> Response {
+pub fn unavailable(log: &AppLog, route: &RequestLabel, error: AcquireError) -> Response {
     let (status, message, retry_after) = match error {
         AcquireError::RateLimited(wait) => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -173,7 +180,7 @@ pub fn unavailable(app: &str, route: &RequestLabel, error: AcquireError) -> Resp
             (StatusCode::SERVICE_UNAVAILABLE, "no instance of this app became free in time".into(), 1)
         }
         AcquireError::Start(reason) => {
-            tracing::error!("[{app}] {route}: a new instance did not start: {reason}");
+            log.report(Level::Error, format_args!("{route}: a new instance did not start: {reason}"));
             (StatusCode::SERVICE_UNAVAILABLE, "the app could not start an instance".into(), 5)
         }
     };

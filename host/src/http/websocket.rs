@@ -5,7 +5,6 @@
 //! accepting a socket it cannot serve: an app has at most `max_instances` sockets open.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
@@ -14,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Request, header};
 
 use super::reply::{self, RequestLabel};
-use crate::apps::app::{App, Ready};
+use crate::apps::app::Ready;
 use crate::apps::routes::Target;
 use crate::sandbox::instance::{CallError, CallLimits};
 use crate::services::request::RequestState;
@@ -32,7 +31,6 @@ pub fn is_upgrade(headers: &HeaderMap) -> bool {
 }
 
 pub async fn serve(
-    app: &Arc<App>,
     ready: &Ready,
     target: &Target,
     params: Vec<(String, String)>,
@@ -48,7 +46,7 @@ pub async fn serve(
     let pool = ready.pool.clone();
     let mut lease = match pool.acquire().await {
         Ok(lease) => lease,
-        Err(error) => return reply::unavailable(&app.name, &label, error),
+        Err(error) => return reply::unavailable(pool.log(), &label, error),
     };
     // A message is bounded like a request body; open sockets are bounded by
     // max_instances, since each holds an instance for as long as it is open.
@@ -56,7 +54,7 @@ pub async fn serve(
     let upgrade = upgrade.max_message_size(body_limit).max_frame_size(body_limit);
     let request = RequestState::new(parts, body, params, client.ip(), body_limit);
     let limits = CallLimits { cpu_time: pool.limits().cpu_time.0, wall_time: None };
-    let (app_name, route) = (app.name.clone(), target.id);
+    let route = target.id;
     upgrade.on_upgrade(move |socket| async move {
         let outcome = lease.instance.websocket(route, request, SocketState::new(socket), limits).await;
         match outcome {
@@ -64,10 +62,10 @@ pub async fn serve(
             Err(CallError::Lua(error)) => {
                 lease.finish();
                 if !error.message.contains(CLOSED) {
-                    reply::log_lua_error(&app_name, &label, &error);
+                    reply::log_lua_error(pool.log(), &label, &error);
                 }
             }
-            Err(CallError::Fault(fault)) => reply::log_fault(&app_name, &label, &fault),
+            Err(CallError::Fault(fault)) => reply::log_fault(pool.log(), &label, &fault),
         }
     })
 }

@@ -21,6 +21,7 @@ use crate::sandbox::data_quota;
 use crate::sandbox::engine::Sandbox;
 use crate::sandbox::instance::{CallError, CallLimits, Instance};
 use crate::sandbox::store::InstanceSpec;
+use crate::services::runtime::AppLog;
 
 pub struct Pool {
     sandbox: Arc<Sandbox>,
@@ -62,6 +63,11 @@ impl Pool {
             idle: Mutex::new(Vec::new()),
             lent_since_check: AtomicBool::new(true),
         })
+    }
+
+    /// The app's rationed log.
+    pub fn log(&self) -> &AppLog {
+        &self.spec.log
     }
 
     pub fn limits(&self) -> &Limits {

@@ -17,7 +17,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use crate::config::units::ByteSize;
 use crate::sandbox::data_quota::DataQuota;
 use crate::sandbox::scheduler::{CallClock, Lanes};
-use crate::services::runtime::LogBudget;
+use crate::services::runtime::AppLog;
 use crate::shutdown::ShutdownSignal;
 
 /// Everything needed to make an instance of one app.
@@ -32,7 +32,7 @@ pub struct InstanceSpec {
     /// Told when the app calls `server:shutdown()`.
     pub shutdown: Arc<ShutdownSignal>,
     /// Shared by the app's instances: the app's log rate is counted as one.
-    pub log_budget: Arc<LogBudget>,
+    pub log: Arc<AppLog>,
 }
 
 pub struct GuestState {
@@ -47,7 +47,7 @@ pub struct GuestState {
     pub memory: MemoryCap,
     pub clock: CallClock,
     pub shutdown: Arc<ShutdownSignal>,
-    pub log_budget: Arc<LogBudget>,
+    pub log: Arc<AppLog>,
 }
 
 impl GuestState {
@@ -71,7 +71,7 @@ impl GuestState {
             memory: MemoryCap { limit: spec.memory.as_usize(), refused: false },
             clock: CallClock::new(lanes),
             shutdown: spec.shutdown.clone(),
-            log_budget: spec.log_budget.clone(),
+            log: spec.log.clone(),
         })
     }
 }
