@@ -2,10 +2,27 @@
 -- the guest runs every callback under.
 local internal = ...
 
--- Only the read-only half of the debug library: the rest can break the interpreter's
--- invariants from Lua.
+-- Only the read-only half of the debug library, under both of its names: the rest can
+-- break the interpreter's invariants from Lua.
 local traceback, getinfo = debug.traceback, debug.getinfo
 debug = { traceback = traceback, getinfo = getinfo }
+package.loaded.debug = debug
+
+-- Text chunks only. Lua does not check bytecode: a crafted binary chunk reads and writes
+-- the interpreter's memory as it likes. The optional `env` argument is passed on only when
+-- given, as Lua tells an absent one from nil.
+local load_any, loadfile_any = load, loadfile
+function load(chunk, chunkname, _, ...)
+    return load_any(chunk, chunkname, "t", ...)
+end
+function loadfile(filename, _, ...)
+    return loadfile_any(filename, "t", ...)
+end
+function dofile(filename)
+    local chunk, err = loadfile_any(filename, "t")
+    if not chunk then error(err, 0) end
+    return chunk()
+end
 
 Astra = { version = internal.version }
 
@@ -100,7 +117,7 @@ package.searchers[2] = function(name)
     local file = assert(io.open(path, "rb"))
     local source = file:read("a")
     file:close()
-    return assert(load(source, "@" .. path:gsub("^/app/", ""))), path
+    return assert(load_any(source, "@" .. path:gsub("^/app/", ""), "t")), path
 end
 package.searchers[3] = nil
 package.searchers[4] = nil

@@ -6,6 +6,7 @@
 
 use std::ffi::c_int;
 
+use mlua::chunk::ChunkMode;
 use mlua::state::{GcGenParams, GcMode};
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, ffi};
 
@@ -80,7 +81,8 @@ impl App {
 
         let source = std::fs::read(format!("/app/{}", config.entry))
             .map_err(|e| plain(format!("cannot read {}: {}", config.entry, io_reason(&e))))?;
-        let chunk = lua.load(source).set_name(format!("@{}", config.entry)).into_function().map_err(|e| match e {
+        let chunk = lua.load(source).set_name(format!("@{}", config.entry)).set_mode(ChunkMode::Text);
+        let chunk = chunk.into_function().map_err(|e| match e {
             mlua::Error::SyntaxError { message, .. } => plain(message),
             other => errors::from_mlua(&other),
         })?;

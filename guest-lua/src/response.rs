@@ -60,10 +60,12 @@ impl UserData for LuaResponse {
                 Value::Number(n) if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) => Some(n as u16),
                 _ => None,
             }
-            .filter(|n| (100..=999).contains(n))
+            // 1xx statuses belong to the protocol (101 would drop the connection), and there
+            // are no others outside 200-599.
+            .filter(|n| (200..=599).contains(n))
             .ok_or_else(|| {
                 mlua::Error::runtime(format!(
-                    "invalid status code {} (expected a whole number from 100 to 999)",
+                    "invalid status code {} (expected a whole number from 200 to 599)",
                     crate::convert::describe(&code)
                 ))
             })?;

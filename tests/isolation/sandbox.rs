@@ -335,3 +335,27 @@ async fn without_address_space_for_the_pool_instances_are_made_on_demand() {
     assert_good(&capped).await;
     assert_eq!(capped.get("looper", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+/// L1: `require("debug")` was the whole debug library (the prelude had trimmed only the
+/// global), and `load` took binary chunks, whose bytecode Lua does not check.
+#[tokio::test]
+async fn no_write_half_of_debug_and_no_bytecode() {
+    let folder = astra_tests::AppsFolder::with(&["attacks/good", "attacks/introspector"]);
+    let host = Host::serve(&folder.path, &[]);
+    let debug = json_of(host.get("introspector", "/debug").await).await;
+    assert_eq!(debug["same"], true, "{debug}");
+    for missing in ["sethook", "setupvalue", "getregistry", "setmetatable"] {
+        assert_eq!(debug[missing], false, "{missing}: {debug}");
+    }
+    assert_eq!((debug["traceback"].as_str(), debug["getinfo"].as_str()), (Some("function"), Some("function")));
+
+    let loaded = json_of(host.get("introspector", "/bytecode").await).await;
+    for attempt in ["load", "load_binary_mode", "loadfile", "dofile"] {
+        let outcome = loaded[attempt].as_str().unwrap_or_default();
+        assert!(outcome.contains("attempt to load a binary chunk (mode is 't')"), "{attempt}: {loaded}");
+    }
+    assert_eq!(loaded["text"], 2);
+    assert_eq!(loaded["text_env"], "from env");
+    assert_eq!(loaded["text_no_env"], "table");
+    assert_good(&host).await;
+}

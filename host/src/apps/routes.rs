@@ -197,12 +197,42 @@ pub fn static_rest(params: &[(String, String)]) -> &str {
     params.iter().find(|(name, _)| name == STATIC_REST).map_or("", |(_, value)| value.as_str())
 }
 
+/// What one response's headers may take in all, the route config's included. Real
+/// responses send a few KiB; clients refuse far less than an app could set (curl stops at
+/// 300KB), and the host would hold every byte of it.
+pub const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
+
+/// Headers that frame the message or belong to one connection, which only the host may
+/// set: an app's `Content-Length` shorter than its body made the rest of the body read as
+/// the connection's next response (another tenant's, behind a pooling proxy).
+pub fn is_host_owned_header(name: &str) -> bool {
+    const HOST_OWNED: [&str; 7] =
+        ["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"];
+    HOST_OWNED.iter().any(|owned| name.eq_ignore_ascii_case(owned))
+        || name.get(..6).is_some_and(|prefix| prefix.eq_ignore_ascii_case("proxy-"))
+}
+
+/// Bytes `headers` take on the wire, about: name, value, ": " and the line end.
+pub fn header_bytes(headers: &HeaderMap) -> usize {
+    headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum()
+}
+
 fn options(route: &Route) -> Result<RouteOptions, String> {
     let mut headers = HeaderMap::new();
     for (name, value) in &route.config.headers {
+        if is_host_owned_header(name) {
+            return Err(format!("config.headers: {name} is set by the host, not by apps"));
+        }
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
         let value = HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
         headers.insert(name, value);
+    }
+    if header_bytes(&headers) > MAX_RESPONSE_HEADER_BYTES {
+        return Err(format!(
+            "config.headers take {} KiB, over the {} KiB a response's headers may take",
+            header_bytes(&headers) / 1024,
+            MAX_RESPONSE_HEADER_BYTES / 1024
+        ));
     }
     Ok(RouteOptions {
         body_limit: route.config.body_limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),

@@ -9,13 +9,14 @@ use http::{Request, StatusCode, header};
 
 use super::encoding;
 use super::reply::{self, RequestLabel};
-use crate::apps::app::Ready;
+use crate::apps::app::{App, Ready};
 use crate::apps::routes::Target;
 use crate::bindings::astra::host::runtime::Level;
 use crate::sandbox::instance::CallError;
 use crate::services::request::RequestState;
 
 pub async fn serve(
+    app: &App,
     ready: &Ready,
     target: &Target,
     params: Vec<(String, String)>,
@@ -57,7 +58,8 @@ pub async fn serve(
                 pool.log().report(Level::Error, too_large);
                 return reply::plain(StatusCode::INTERNAL_SERVER_ERROR, "response size limit exceeded");
             }
-            reply::from_guest(pool.log(), &label, response)
+            let to = reply::Answering { log: pool.log(), route: &label, hosts: &app.hosts };
+            reply::from_guest(&to, response, &target.options.headers)
         }
         Err(CallError::Lua(error)) => {
             lease.finish();

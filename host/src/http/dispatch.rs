@@ -54,7 +54,7 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
     // Every path but the callback one is boxed: a request's future is moved whole several
     // times on its way through hyper and axum, and these would make it kilobytes larger.
     let response = match &target.kind {
-        TargetKind::Callback => callback::serve(ready, target, params, request, client).await,
+        TargetKind::Callback => callback::serve(app, ready, target, params, request, client).await,
         TargetKind::WebSocket => return Box::pin(websocket::serve(ready, target, params, request, client)).await,
         TargetKind::StaticDir(dir) => Box::pin(static_files::serve_dir(dir, static_rest(&params), request)).await,
         TargetKind::StaticFile(file) => Box::pin(static_files::serve_file(file, request)).await,

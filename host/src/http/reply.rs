@@ -11,6 +11,7 @@ use cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 
+use crate::apps::routes::{MAX_RESPONSE_HEADER_BYTES, header_bytes, is_host_owned_header};
 use crate::bindings::astra::host::runtime::Level;
 use crate::bindings::{BodyKind, Cookie, CookieChange, LuaError, Response as GuestResponse};
 use crate::sandbox::instance::Fault;
@@ -51,13 +52,20 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
     response
 }
 
-/// What one response's headers may take in all. Real responses send a few KiB; clients
-/// refuse far less than an app could set (curl stops at 300KB), and the host would hold
-/// every byte of it.
-const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
+/// Who a response is for: the app's log, the request it answers, and the app's host
+/// names, which are the only domains its cookies may name (none: any, in `run` mode, where
+/// one app answers every host).
+pub struct Answering<'a> {
+    pub log: &'a AppLog,
+    pub route: &'a RequestLabel,
+    pub hosts: &'a [String],
+}
 
-pub fn from_guest(log: &AppLog, route: &RequestLabel, guest: GuestResponse) -> Response {
-    let Ok(status) = StatusCode::from_u16(guest.status) else {
+/// The HTTP response for the guest's record, with the route config's `headers`.
+pub fn from_guest(to: &Answering<'_>, guest: GuestResponse, route_headers: &HeaderMap) -> Response {
+    let (log, route) = (to.log, to.route);
+    let status = StatusCode::from_u16(guest.status).ok().filter(|status| (200..=599).contains(&status.as_u16()));
+    let Some(status) = status else {
         log.report(Level::Error, format_args!("{route}: the app answered with the invalid status {}", guest.status));
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "the app gave an invalid response");
     };
@@ -65,11 +73,25 @@ pub fn from_guest(log: &AppLog, route: &RequestLabel, guest: GuestResponse) -> R
     *response.status_mut() = status;
     let headers = response.headers_mut();
     for (name, value) in guest.headers {
+        if is_host_owned_header(&name) {
+            log.report(Level::Warn, format_args!("{route}: dropped the header {name:?}: the host sets it"));
+            continue;
+        }
         match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            (Ok(name), Ok(value)) if name == header::SET_COOKIE => {
+                if let Some(value) = own_domain_cookie(to, value) {
+                    headers.append(name, value);
+                }
+            }
             (Ok(name), Ok(value)) => {
                 headers.insert(name, value);
             }
             _ => log.report(Level::Warn, format_args!("{route}: dropped the invalid header {name:?}")),
+        }
+    }
+    for (name, value) in route_headers {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
         }
     }
     if !headers.contains_key(header::CONTENT_TYPE)
@@ -79,7 +101,7 @@ pub fn from_guest(log: &AppLog, route: &RequestLabel, guest: GuestResponse) -> R
     }
     for change in guest.cookies {
         let rendered = match change {
-            CookieChange::Set(cookie) => render_cookie(cookie),
+            CookieChange::Set(cookie) => render_cookie(to, cookie),
             CookieChange::Remove(name) => {
                 let mut removal = cookie::Cookie::new(name, "");
                 removal.make_removal();
@@ -95,7 +117,7 @@ pub fn from_guest(log: &AppLog, route: &RequestLabel, guest: GuestResponse) -> R
             }
         }
     }
-    let header_bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    let header_bytes = header_bytes(headers);
     if header_bytes > MAX_RESPONSE_HEADER_BYTES {
         log.report(
             Level::Error,
@@ -119,10 +141,45 @@ fn content_type(kind: BodyKind) -> &'static str {
     }
 }
 
-fn render_cookie(cookie: Cookie) -> String {
+/// Whether a cookie may name `domain`: one of the app's own host names. Under a shared
+/// `--domain`, `Domain=example.com` would reach every other tenant.
+fn is_own_domain(to: &Answering<'_>, domain: &str) -> bool {
+    let domain = domain.trim_start_matches('.');
+    to.hosts.is_empty() || to.hosts.iter().any(|host| host.eq_ignore_ascii_case(domain))
+}
+
+fn refuse_domain(to: &Answering<'_>, name: &str, domain: &str) {
+    let route = to.route;
+    to.log.report(
+        Level::Warn,
+        format_args!("{route}: cookie {name:?}: Domain={domain:?} removed, as it is not one of this app's host names"),
+    );
+}
+
+/// A `Set-Cookie` header the app set itself, without a `Domain` that is not its own.
+fn own_domain_cookie(to: &Answering<'_>, value: HeaderValue) -> Option<HeaderValue> {
+    let Ok(mut cookie) = value.to_str().map_err(drop).and_then(|text| cookie::Cookie::parse(text).map_err(drop)) else {
+        to.log.report(Level::Warn, format_args!("{}: dropped a Set-Cookie header that is not a cookie", to.route));
+        return None;
+    };
+    match cookie.domain() {
+        Some(domain) if !is_own_domain(to, domain) => {
+            refuse_domain(to, cookie.name(), domain);
+            cookie.unset_domain();
+            HeaderValue::from_str(&cookie.to_string()).ok()
+        }
+        _ => Some(value),
+    }
+}
+
+fn render_cookie(to: &Answering<'_>, cookie: Cookie) -> String {
     let mut built = cookie::Cookie::new(cookie.name, cookie.value);
     if let Some(domain) = cookie.domain {
-        built.set_domain(domain);
+        if is_own_domain(to, &domain) {
+            built.set_domain(domain);
+        } else {
+            refuse_domain(to, built.name(), &domain);
+        }
     }
     if let Some(path) = cookie.path {
         built.set_path(path);
