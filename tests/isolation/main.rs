@@ -7,6 +7,7 @@
 //! finding's id, and fail without their fix.
 
 mod logs;
+mod requests;
 mod responses;
 mod sandbox;
 mod tenants;

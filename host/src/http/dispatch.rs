@@ -1,11 +1,16 @@
-//! Request routing: Host header to app, then method and path to the app's route.
+//! Request routing: the request's host to app, then method and path to the app's route.
+//!
+//! Which host a request is for is read as RFC 9112 §3.2 says, strictly: a front proxy that
+//! routes or authorises on one reading while astra-host serves another would send one
+//! tenant's requests to another. An absolute-form target's authority wins over `Host`;
+//! several `Host` headers, or one that is not a host and a port, are refused (400).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{Request, StatusCode, header};
+use http::{Request, StatusCode, Version, header};
 
 use super::{callback, encoding, reply, static_files, websocket};
 use crate::apps::Registry;
@@ -13,12 +18,60 @@ use crate::apps::app::{App, AppState};
 use crate::apps::routes::{Lookup, TargetKind, static_rest};
 
 pub async fn dispatch(registry: &Registry, client: SocketAddr, request: Request<Body>) -> Response {
-    let host =
-        request.headers().get(header::HOST).and_then(|value| value.to_str().ok()).or_else(|| request.uri().host());
+    let host = match requested_host(&request) {
+        Ok(host) => host,
+        Err(refusal) => {
+            // What else this client sends on the connection cannot be trusted to be read alike.
+            let mut response = reply::plain(StatusCode::BAD_REQUEST, refusal);
+            response.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+            return response;
+        }
+    };
+    if let Some(expectation) = request.headers().get(header::EXPECT)
+        && !expectation.as_bytes().eq_ignore_ascii_case(b"100-continue")
+    {
+        return reply::plain(StatusCode::EXPECTATION_FAILED, "the only expectation served is 100-continue");
+    }
     match registry.find(host) {
         Some(app) => serve_app(app, request, client).await,
         None => reply::plain(StatusCode::NOT_FOUND, "no app is served at this host name"),
     }
+}
+
+/// The host a request is for (with its port, if the client gave one), or why the request is
+/// refused. None only for HTTP/1.0 without a Host, which the default app answers.
+fn requested_host(request: &Request<Body>) -> Result<Option<&str>, &'static str> {
+    if let Some(authority) = request.uri().authority() {
+        return Ok(Some(authority.host()));
+    }
+    let mut values = request.headers().get_all(header::HOST).iter();
+    let value = match (values.next(), values.next()) {
+        (Some(value), None) => value,
+        (None, _) if request.version() == Version::HTTP_10 => return Ok(None),
+        (None, _) => return Err("a request needs a Host header"),
+        (Some(_), Some(_)) => return Err("a request may have only one Host header"),
+    };
+    value.to_str().ok().filter(|value| is_host_and_port(value)).map(Some).ok_or("the Host header is not a host name")
+}
+
+/// `uri-host [":" port]`: a name or an IPv4 address (RFC 3986's reg-name characters) or a
+/// bracketed IPv6 address, then an optional port of digits.
+fn is_host_and_port(value: &str) -> bool {
+    let reg_name = |b: u8| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b);
+    let (host_ok, port) = match value.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((address, "")) => (address.parse::<std::net::Ipv6Addr>().is_ok(), ""),
+            Some((address, rest)) => {
+                (address.parse::<std::net::Ipv6Addr>().is_ok(), rest.strip_prefix(':').unwrap_or("x"))
+            }
+            None => return false,
+        },
+        None => {
+            let (host, port) = value.split_once(':').unwrap_or((value, ""));
+            (!host.is_empty() && host.bytes().all(reg_name), port)
+        }
+    };
+    host_ok && port.bytes().all(|b| b.is_ascii_digit())
 }
 
 async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -> Response {
@@ -61,4 +114,31 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
     };
     let response = reply::with_route_headers(response, &target.options.headers);
     if compress { Box::pin(encoding::compressed(response, accept_encoding)).await } else { response }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_host_and_port;
+
+    #[test]
+    fn host_headers() {
+        for good in
+            ["good.localhost", "good.localhost:8080", "GOOD.LOCALHOST.:9", "127.0.0.1:80", "[::1]", "[::1]:80", "a:"]
+        {
+            assert!(is_host_and_port(good), "{good}");
+        }
+        for bad in [
+            "",
+            ":80",
+            "good.localhost:evil.localhost",
+            "evil@good.localhost",
+            "a b",
+            "[::1",
+            "[nope]",
+            "[::1]x",
+            "a:1:2",
+        ] {
+            assert!(!is_host_and_port(bad), "{bad}");
+        }
+    }
 }

@@ -27,6 +27,10 @@ use tokio::sync::watch;
 
 use crate::apps::Registry;
 
+/// The largest request line and headers a client may send (431 beyond): real ones take a
+/// few KiB, and hyper's read buffer alone let one header take 400 KiB.
+const MAX_REQUEST_HEAD: usize = 64 * 1024;
+
 /// Serves until `shutdown` completes, then lets in-flight requests finish.
 ///
 /// `header_timeout` bounds how long a client may take to send a request's headers, and so
@@ -40,7 +44,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    http.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_header_size(MAX_REQUEST_HEAD);
     // Every connection task holds a receiver: once all are dropped, every connection is done.
     let (stopping, stop_signal) = watch::channel(false);
     let mut shutdown = pin!(shutdown);
