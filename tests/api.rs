@@ -340,13 +340,15 @@ async fn websockets_carry_every_message_type() {
 
 #[tokio::test]
 async fn a_vanished_client_ends_the_seed_loop_and_frees_the_instance() {
-    let host = Host::serve(&apps("seed"), &["--max-instances", "1"]);
+    // Two instances: one for a socket, one kept for the routes.
+    let host = Host::serve(&apps("seed"), &["--max-instances", "2"]);
     for round in 0..3 {
         let mut socket = connect(&host, "ws-loop", "/").await;
         socket.send(Message::text(format!("round {round}"))).await.unwrap();
         assert!(host.log_contains(&format!("value = \"round {round}\"")).await, "{}", host.log());
         drop(socket); // vanishes without a close frame
-        // With one instance, the next connection only succeeds if the handler ended.
+        // With one socket's worth of instances, the next connection only succeeds if the
+        // handler ended.
     }
     let mut socket = connect(&host, "ws-open", "/").await;
     assert!(matches!(socket.next().await, Some(Ok(Message::Close(_))) | None));
@@ -355,9 +357,7 @@ async fn a_vanished_client_ends_the_seed_loop_and_frees_the_instance() {
 
 #[tokio::test]
 async fn websocket_handlers_get_the_request_and_finish_cleanly() {
-    // One instance: `ended` is a per-instance global, and the poll below must see the one
-    // the handler ran in (it waits for that instance while the socket holds it).
-    let host = Host::serve(&apps("api"), &["--max-instances", "1"]);
+    let host = api();
     let mut socket = connect(&host, "everything", "/ws?room=1").await;
     assert_eq!(socket.next().await.unwrap().unwrap(), Message::text("welcome /ws?room=1"));
     socket.send(Message::text("hi")).await.unwrap();

@@ -67,25 +67,33 @@ impl Host {
 
     /// `astra-host --apps DIR` with its address space capped by `ulimit -v`.
     pub fn serve_in_address_space(apps_dir: &Path, kib: u64) -> Host {
+        Host::serve_under_ulimit(apps_dir, &format!("-v {kib}"), &[])
+    }
+
+    /// `astra-host --apps DIR` plus `extra`, under the shell's `ulimit ULIMIT` (`"-n 300"`).
+    pub fn serve_under_ulimit(apps_dir: &Path, ulimit: &str, extra: &[&str]) -> Host {
         let data_dir = scratch_dir("data");
         let mut command = Command::new("bash");
         command
-            .args(["-c", &format!("ulimit -v {kib} && exec \"$0\" \"$@\"")])
+            .args(["-c", &format!("ulimit {ulimit} && exec \"$0\" \"$@\"")])
             .arg(binary())
             .arg("--apps")
             .arg(apps_dir)
             .arg("--data-dir")
             .arg(&data_dir)
-            .args(["--listen", "127.0.0.1:0"]);
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra);
         Host::launch(command, data_dir)
     }
 
     fn launch(mut command: Command, data_dir: PathBuf) -> Host {
         let binary = binary();
         assert!(binary.is_file(), "{} is missing: run `make test`, which builds it first", binary.display());
+        if !command.get_envs().any(|(name, _)| name == "ASTRA_LOG") {
+            command.env("ASTRA_LOG", "info");
+        }
         let mut child = command
             .env("ASTRA_CACHE_DIR", workspace().join("target/test-cache"))
-            .env("ASTRA_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -151,6 +159,22 @@ impl Host {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         false
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The host's resident memory, in KiB.
+    pub fn resident_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("the host is running");
+        let line = status.lines().find(|line| line.starts_with("VmRSS:")).expect("a VmRSS line");
+        line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).expect("a number of KiB")
+    }
+
+    /// File descriptors the host holds open.
+    pub fn open_descriptors(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map_or(0, |entries| entries.count())
     }
 
     pub fn is_running(&mut self) -> bool {

@@ -149,43 +149,32 @@ async fn the_compiled_guest_is_cached_on_disk() {
     let _ = std::fs::remove_dir_all(cache);
 }
 
-/// `count` POSTs to shop's `/upload`, each with half its body sent and its handler running
-/// (its "upload started" logged): each stays in flight, its instance busy, until
-/// `finish_upload`.
-async fn start_uploads(host: &Host, count: usize) -> Vec<TcpStream> {
-    let mut uploads = Vec::new();
-    for started in 1..=count {
-        let mut stream = TcpStream::connect(host.addr).await.unwrap();
-        stream
-            .write_all(
-                b"POST /upload HTTP/1.1\r\nHost: shop.localhost\r\nConnection: close\r\nContent-Length: 10\r\n\r\n01234",
-            )
-            .await
-            .unwrap();
-        assert!(host.log_count_reaches("[shop] upload started", started).await, "{}", host.log());
-        uploads.push(stream);
+/// `count` WebSockets to shop's `/hold`, each holding an instance until it is closed, and
+/// what each instance sent first: its random token and the order it hashes keys in.
+async fn hold_instances(host: &Host, count: usize) -> Vec<(Socket, String)> {
+    let mut held = Vec::new();
+    for _ in 0..count {
+        let stream = TcpStream::connect(host.addr).await.unwrap();
+        let url = format!("ws://shop.localhost:{}/hold", host.addr.port());
+        let (mut socket, _) = tokio_tungstenite::client_async(url, stream).await.expect("the upgrade succeeds");
+        let Some(Ok(Message::Text(first))) = socket.next().await else { panic!("no first message") };
+        held.push((socket, first.to_string()));
     }
-    uploads
+    held
 }
 
-/// Sends the rest of the body and reads the answer until the host closes the
-/// connection, as `Connection: close` asks it to.
-async fn finish_upload(mut stream: TcpStream) -> String {
-    stream.write_all(b"56789").await.unwrap();
-    let mut answer = String::new();
-    tokio::time::timeout(Duration::from_secs(30), stream.read_to_string(&mut answer)).await.unwrap().unwrap();
-    answer
-}
+type Socket = tokio_tungstenite::WebSocketStream<TcpStream>;
 
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish() {
     let mut host = Host::serve(&apps("hosting"), &[]);
-    let upload = start_uploads(&host, 1).await.remove(0);
+    let slow = tokio::spawn(host.client("shop").get(host.url("shop", "/slow")).send());
+    assert!(host.log_contains("[shop] slow request started").await, "{}", host.log());
     host.signal_terminate();
     assert!(host.log_contains("finishing in-flight requests").await, "{}", host.log());
-    let answer = finish_upload(upload).await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.ends_with("received 10 bytes"), "{answer}");
+    let response = slow.await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(text(response).await, "slow request done");
     let status = host.wait();
     assert!(status.success(), "{status:?}");
 }
@@ -193,17 +182,9 @@ async fn sigterm_lets_in_flight_requests_finish() {
 #[tokio::test]
 async fn instances_of_one_app_are_seeded_apart() {
     let host = Host::serve(&apps("hosting"), &[]);
-    let uploads = start_uploads(&host, 2).await;
-    let mut seen = Vec::new();
-    for upload in uploads {
-        let answer = finish_upload(upload).await;
-        let header = |name: &str| {
-            let prefix = format!("{name}: ");
-            let value = answer.lines().find_map(|line| line.strip_prefix(prefix.as_str()).map(str::to_owned));
-            value.unwrap_or_else(|| panic!("no {name} in {answer}"))
-        };
-        seen.push((header("x-instance-token"), header("x-key-order")));
-    }
+    let held = hold_instances(&host, 2).await;
+    let seen: Vec<(&str, &str)> =
+        held.iter().map(|(_, first)| first.split_once(' ').expect("token and order")).collect();
     assert_ne!(seen[0].0, seen[1].0, "two instances started together drew the same math.random");
     assert_ne!(seen[0].1, seen[1].1, "two instances started together hash strings alike");
 }
@@ -226,11 +207,9 @@ async fn websocket_messages_are_bounded_like_bodies() {
 #[tokio::test]
 async fn idle_instances_are_released_but_one_stays_warm() {
     let host = Host::serve(&apps("hosting"), &["--idle-timeout", "300ms"]);
-    // Four requests in flight at once hold four instances.
-    let uploads = start_uploads(&host, 4).await;
-    for upload in uploads {
-        let answer = finish_upload(upload).await;
-        assert!(answer.ends_with("received 10 bytes"), "{answer}");
+    // Four sockets open at once hold four instances.
+    for (mut socket, _) in hold_instances(&host, 4).await {
+        socket.close(None).await.unwrap();
     }
     assert!(host.log_contains("[shop] released ").await, "{}", host.log());
     // The warm one still answers at once.

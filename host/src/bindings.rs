@@ -1,13 +1,12 @@
-//! Host-side Rust bindings of `wit/astra.wit`. The imports that wait on a client (the body
-//! read, WebSocket receive, send and close) are async, so they wait without blocking a
-//! runtime thread; the rest answer at once and are plain calls, which cross the boundary
-//! for a fraction of an async call's cost.
+//! Host-side Rust bindings of `wit/astra.wit`. The imports that wait on a client (WebSocket
+//! receive, send and close) are async, so they wait without blocking a runtime thread; the
+//! rest answer at once (the request body is read before the call) and are plain calls,
+//! which cross the boundary for a fraction of an async call's cost.
 
 wasmtime::component::bindgen!({
     world: "guest",
     path: "../wit",
     imports: {
-        "astra:host/request.[method]incoming-request.body": async | trappable,
         "astra:host/websocket.[method]socket.recv": async | trappable,
         "astra:host/websocket.[method]socket.send": async | trappable,
         "astra:host/websocket.[drop]socket": async | trappable,

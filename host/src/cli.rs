@@ -108,6 +108,18 @@ pub struct HostArgs {
     )]
     pub header_timeout: Span,
 
+    /// Time a client may leave the host's response unread (no byte accepted) before its
+    /// connection is closed, WebSockets included, e.g. 30s.
+    #[arg(
+        global = true,
+        long,
+        env = "ASTRA_WRITE_TIMEOUT",
+        value_name = "TIME",
+        default_value = "30s",
+        value_parser = span_above_zero
+    )]
+    pub write_timeout: Span,
+
     /// Threads that run requests [default: one per core]. Long CPU-bound calls share all
     /// of them but one, so short requests always find one free.
     #[arg(global = true, long, env = "ASTRA_WORKERS", value_name = "N")]
@@ -176,6 +188,20 @@ pub struct LimitArgs {
     /// are dropped and counted, e.g. 256KiB.
     #[arg(global = true, long, env = "ASTRA_LOG_BYTES_PER_SECOND", value_name = "SIZE")]
     pub log_bytes_per_second: Option<ByteSize>,
+
+    /// Bytes of request and response bodies the host may hold for one app's clients at once
+    /// (bodies read ahead, responses clients have not read yet); beyond: 503, e.g. 64MiB.
+    #[arg(global = true, long, env = "ASTRA_BUFFER_LIMIT", value_name = "SIZE")]
+    pub buffer_limit: Option<ByteSize>,
+
+    /// Time a WebSocket handler may wait for its client's next message; then the socket is
+    /// closed, e.g. 60s.
+    #[arg(global = true, long, env = "ASTRA_WEBSOCKET_IDLE_TIMEOUT", value_name = "TIME")]
+    pub websocket_idle_timeout: Option<Span>,
+
+    /// Files (and other WASI handles) one instance may hold open; beyond, the call stops (503).
+    #[arg(global = true, long, env = "ASTRA_OPEN_FILES", value_name = "N")]
+    pub open_files: Option<u32>,
 }
 
 impl LimitArgs {
@@ -197,13 +223,16 @@ impl LimitArgs {
             data_limit: self.data_limit.unwrap_or(base.data_limit),
             log_lines_per_second: self.log_lines_per_second.unwrap_or(base.log_lines_per_second),
             log_bytes_per_second: self.log_bytes_per_second.unwrap_or(base.log_bytes_per_second),
+            buffer_limit: self.buffer_limit.unwrap_or(base.buffer_limit),
+            websocket_idle_timeout: self.websocket_idle_timeout.unwrap_or(base.websocket_idle_timeout),
+            open_files: self.open_files.unwrap_or(base.open_files),
         };
         limits.validate()?;
         Ok(limits)
     }
 }
 
-/// A zero header timeout would close every connection before its first request.
+/// A zero header or write timeout would close every connection at once.
 fn span_above_zero(text: &str) -> Result<Span, String> {
     let span: Span = text.parse()?;
     if span.0.is_zero() {

@@ -14,6 +14,8 @@ use astra_host::apps::{HostOptions, Registry};
 use astra_host::cli::{Cli, Command, HostArgs};
 use astra_host::config::limits::{Authority, Limits};
 use astra_host::config::operator::OperatorConfig;
+use astra_host::http::ConnectionTimeouts;
+use astra_host::http::listener::raise_open_files_limit;
 use astra_host::sandbox::engine::{PoolSettings, Sandbox, default_cache_dir};
 use astra_host::shutdown::ShutdownSignal;
 
@@ -135,7 +137,8 @@ async fn serve(
         }
         tracing::info!("finishing in-flight requests");
     };
-    astra_host::http::serve(listener, registry, args.header_timeout.0, stop).await?;
+    let timeouts = ConnectionTimeouts { header: args.header_timeout.0, write: args.write_timeout.0 };
+    astra_host::http::serve(listener, registry, timeouts, stop).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -182,7 +185,9 @@ fn sandbox(args: &HostArgs, operator: &OperatorConfig, limits: &Limits) -> Resul
     for name in operator.apps.keys() {
         memory = memory.max(operator.limits_for(name, limits).map_err(|e| format_err!("{e}"))?.memory);
     }
-    let pool = (!args.no_pooling).then_some(PoolSettings { slots: args.instance_slots.max(1), memory });
+    let slots = args.instance_slots.max(1);
+    raise_open_files_limit(slots, limits.open_files);
+    let pool = (!args.no_pooling).then_some(PoolSettings { slots, memory });
     let cache_dir = if args.no_cache { None } else { args.cache_dir.clone().or_else(default_cache_dir) };
     Ok(Arc::new(Sandbox::new(cache_dir.as_deref(), pool)?))
 }

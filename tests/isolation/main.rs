@@ -6,7 +6,10 @@
 //! each reproduce findings of the adversarial test that `SECURITY.md` lists, by the
 //! finding's id, and fail without their fix.
 
+mod availability;
+mod files;
 mod logs;
+mod memory;
 mod requests;
 mod responses;
 mod sandbox;

@@ -60,6 +60,7 @@ impl WarmApp {
             data_dir: dir.join("data"),
             env: Vec::new(),
             memory: ByteSize::mib(64),
+            open_files: Limits::default().open_files,
             data_quota: Arc::default(),
             shutdown: Arc::new(ShutdownSignal::default()),
             log: Arc::new(AppLog::new("bench".into(), &Limits::default())),
@@ -84,7 +85,7 @@ impl Drop for WarmApp {
 
 /// One call of `route` with an empty GET request.
 pub async fn call(instance: &mut Instance, route: u32) {
-    let (parts, body) = http::Request::new(axum::body::Body::empty()).into_parts();
-    let request = RequestState::new(parts, body, Vec::new(), [127, 0, 0, 1].into(), 1024);
+    let (parts, ()) = http::Request::new(()).into_parts();
+    let request = RequestState::new(parts, Default::default(), Vec::new(), [127, 0, 0, 1].into());
     instance.handle(route, request, LIMITS).await.expect("answers");
 }

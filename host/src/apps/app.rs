@@ -10,8 +10,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::apps::routes::RouteTable;
+use crate::apps::buffers::Buffers;
+use crate::apps::routes::{RouteTable, Target};
 use crate::bindings::Manifest;
+use crate::bindings::astra::host::runtime::Level;
 use crate::config::app::AppConfig;
 use crate::config::limits::Limits;
 use crate::sandbox::engine::Sandbox;
@@ -46,6 +48,18 @@ pub struct Ready {
     pub routes: RouteTable,
     pub pool: Arc<Pool>,
     pub manifest: Manifest,
+    /// Bytes of bodies held for the app's clients (see `buffers`).
+    pub buffers: Arc<Buffers>,
+}
+
+impl Ready {
+    /// A route's body limit: its config's, up to the app's `body_limit`, which bounds what
+    /// the host reads (a 16 KB zstd bomb to a route of `body_limit = 1 << 40` made the host
+    /// buffer 512 MiB).
+    pub fn body_limit(&self, target: &Target) -> usize {
+        let app_limit = self.pool.limits().body_limit.as_usize();
+        target.options.body_limit.map_or(app_limit, |route| route.min(app_limit))
+    }
 }
 
 /// Where an app comes from.
@@ -144,10 +158,12 @@ async fn start(
         data_dir: source.data_dir.clone(),
         env: config.env,
         memory: config.limits.memory,
+        open_files: config.limits.open_files,
         data_quota: Arc::default(),
         shutdown: shutdown.clone(),
         log: Arc::new(AppLog::new(name.clone(), &config.limits)),
     };
+    let limits = config.limits.clone();
     let pool = Pool::new(sandbox.clone(), spec, entry.clone(), config.limits);
     let (instance, manifest) = match pool.start_instance().await {
         Ok(started) => started,
@@ -163,6 +179,18 @@ async fn start(
         Ok(routes) => routes,
         Err(message) => return AppState::Failed(format!("{entry}: {message}")),
     };
+    let app_limit = limits.body_limit;
+    for route in routes.targets().filter(|route| route.options.body_limit.is_some_and(|n| n as u64 > app_limit.0)) {
+        pool.log().report(
+            Level::Warn,
+            format_args!(
+                "{}: config.body_limit is above the app's body_limit of {app_limit}, which applies \
+                 (the operator grants more: [apps.{name}.limits] body_limit)",
+                route.label
+            ),
+        );
+    }
     pool.give_back(instance);
-    AppState::Ready(Ready { routes, pool, manifest })
+    let buffers = Arc::new(Buffers::new(limits.buffer_limit));
+    AppState::Ready(Ready { routes, pool, manifest, buffers })
 }

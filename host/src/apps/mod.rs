@@ -8,6 +8,7 @@
 //! kept (it answers 503) without holding up the others.
 
 pub mod app;
+pub mod buffers;
 pub mod routes;
 
 use std::borrow::Cow;
@@ -137,20 +138,19 @@ impl Registry {
         }
     }
 
-    /// Every `data_quota::CHECK_EVERY`, measures each app's data folder against its limit.
+    /// Every `data_quota::CHECK_EVERY`, measures the data folder of each app that wants
+    /// it against its limit, each in a blocking task of its own, so that an app with a
+    /// great many files delays no other's measurement.
     pub async fn watch_data_folders(self: Arc<Self>) {
         loop {
             tokio::time::sleep(data_quota::CHECK_EVERY).await;
-            let registry = self.clone();
-            let measured = tokio::task::spawn_blocking(move || {
-                for app in &registry.apps {
-                    if let AppState::Ready(ready) = &*app.state() {
-                        ready.pool.check_data_folder();
-                    }
+            for app in &self.apps {
+                if let AppState::Ready(ready) = &*app.state()
+                    && ready.pool.wants_data_measured()
+                {
+                    let pool = ready.pool.clone();
+                    tokio::task::spawn_blocking(move || pool.measure_data_folder());
                 }
-            });
-            if let Err(error) = measured.await {
-                tracing::error!("measuring the data folders failed: {error}");
             }
         }
     }

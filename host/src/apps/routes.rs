@@ -184,6 +184,15 @@ impl RouteTable {
         Lookup::MethodNotAllowed { allow: allow.join(", ") }
     }
 
+    /// Every route of the table, each once.
+    pub fn targets(&self) -> impl Iterator<Item = &Target> {
+        let per_path = self.paths.iter().flat_map(|path| {
+            path.by_method.iter().map(|(_, target)| target).chain(&path.websocket).chain(&path.static_target)
+        });
+        let mut seen = std::collections::HashSet::new();
+        per_path.chain(&self.fallback).filter(move |target| seen.insert(target.id))
+    }
+
     fn fallback_or<'a>(&'a self, otherwise: Lookup<'a>) -> Lookup<'a> {
         match &self.fallback {
             Some(target) => Lookup::Found { target, params: Vec::new() },

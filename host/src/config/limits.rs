@@ -41,6 +41,12 @@ pub struct Limits {
     pub log_lines_per_second: u32,
     /// Log bytes a second the app may write or cause, as above.
     pub log_bytes_per_second: ByteSize,
+    /// Bytes of request and response bodies the host may hold for the app's clients at once.
+    pub buffer_limit: ByteSize,
+    /// Time a WebSocket handler may wait for the client's next message.
+    pub websocket_idle_timeout: Span,
+    /// Files (and other WASI handles) one instance may hold open.
+    pub open_files: u32,
 }
 
 impl Default for Limits {
@@ -58,6 +64,9 @@ impl Default for Limits {
             data_limit: ByteSize::mib(1024),
             log_lines_per_second: 1000,
             log_bytes_per_second: ByteSize::kib(256),
+            buffer_limit: ByteSize::mib(64),
+            websocket_idle_timeout: Span(Duration::from_secs(60)),
+            open_files: 64,
         }
     }
 }
@@ -96,8 +105,21 @@ impl Limits {
         if self.log_bytes_per_second < ByteSize::kib(1) {
             return Err("limits.log_bytes_per_second must be at least 1KiB".into());
         }
-        if self.cpu_time.0.is_zero() || self.request_timeout.0.is_zero() {
-            return Err("limits.cpu_time and limits.request_timeout must be above zero".into());
+        if self.cpu_time.0.is_zero() || self.request_timeout.0.is_zero() || self.websocket_idle_timeout.0.is_zero() {
+            return Err(
+                "limits.cpu_time, limits.request_timeout and limits.websocket_idle_timeout must be above zero".into()
+            );
+        }
+        for (key, size) in [("body_limit", self.body_limit), ("response_limit", self.response_limit)] {
+            if size > self.buffer_limit {
+                return Err(format!(
+                    "limits.buffer_limit ({}) must be at least limits.{key} ({size}): a body of that size must fit",
+                    self.buffer_limit
+                ));
+            }
+        }
+        if self.open_files == 0 {
+            return Err("limits.open_files must be at least 1".into());
         }
         Ok(())
     }
@@ -129,6 +151,9 @@ pub struct LimitsTable {
     pub data_limit: Option<String>,
     pub log_lines_per_second: Option<u32>,
     pub log_bytes_per_second: Option<String>,
+    pub buffer_limit: Option<String>,
+    pub websocket_idle_timeout: Option<String>,
+    pub open_files: Option<u32>,
 }
 
 /// The outcome of applying an app's table: its limits, and a note for each value it asked
@@ -155,6 +180,10 @@ impl LimitsTable {
         setter.set(&mut limits.log_lines_per_second, "log_lines_per_second", self.log_lines_per_second);
         let log_bytes = parsed("log_bytes_per_second", &self.log_bytes_per_second)?;
         setter.set(&mut limits.log_bytes_per_second, "log_bytes_per_second", log_bytes);
+        setter.set(&mut limits.buffer_limit, "buffer_limit", parsed("buffer_limit", &self.buffer_limit)?);
+        let idle = parsed("websocket_idle_timeout", &self.websocket_idle_timeout)?;
+        setter.set(&mut limits.websocket_idle_timeout, "websocket_idle_timeout", idle);
+        setter.set(&mut limits.open_files, "open_files", self.open_files);
         if let Some(rate) = self.requests_per_second {
             // No rate limit at all is the most an app can have.
             match base.requests_per_second {

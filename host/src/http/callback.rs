@@ -1,12 +1,19 @@
-//! Routes served by a Lua callback: borrow an instance, call the guest, answer.
+//! Routes served by a Lua callback: admit the request, read its body, borrow an instance,
+//! call the guest, answer.
+//!
+//! One deadline, `request_timeout` from the start, bounds reading the body, waiting for an
+//! instance and the call together.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{Request, StatusCode, header};
+use bytes::Bytes;
+use http::{HeaderValue, Request, StatusCode, header};
+use http_body::Body as _;
 
+use super::bodies;
 use super::encoding;
 use super::reply::{self, RequestLabel};
 use crate::apps::app::{App, Ready};
@@ -24,13 +31,16 @@ pub async fn serve(
     client: SocketAddr,
 ) -> Response {
     let pool = &ready.pool;
-    let body_limit = target.options.body_limit.unwrap_or(pool.limits().body_limit.as_usize());
+    let deadline = Instant::now() + pool.limits().request_timeout.0;
+    let body_limit = ready.body_limit(target);
     if declared_length(&request).is_some_and(|length| length > body_limit as u64) {
-        return reply::plain(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the request body is larger than this route's limit of {body_limit} bytes"),
-        );
+        return bodies::Unread::TooLarge(body_limit).answer();
     }
+    let label = RequestLabel::request(request.method(), request.uri());
+    let admission = match pool.admit() {
+        Ok(admission) => admission,
+        Err(error) => return reply::unavailable(pool.log(), &label, error),
+    };
     // Boxed, as the decoder's future is large and few requests have a Content-Encoding.
     let request = if request.headers().contains_key(header::CONTENT_ENCODING) {
         match Box::pin(encoding::decompressed(request)).await {
@@ -41,15 +51,24 @@ pub async fn serve(
         request
     };
     let (parts, body) = request.into_parts();
-    let label = RequestLabel::request(&parts);
-    let state = RequestState::new(parts, body, params, client.ip(), body_limit);
-    let body_too_large = state.body_too_large.clone();
+    // Nearly every request has no body: no timer is armed for those.
+    let body = if body.is_end_stream() {
+        Bytes::new()
+    } else {
+        let reading = bodies::read_ahead(body, body_limit, &ready.buffers);
+        match tokio::time::timeout_at(deadline.into(), Box::pin(reading)).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(unread)) => return unread.answer(),
+            Err(_) => return body_timed_out(),
+        }
+    };
+    let state = RequestState::new(parts, body, params, client.ip());
 
-    let mut lease = match pool.acquire().await {
+    let mut lease = match admission.instance(deadline).await {
         Ok(lease) => lease,
         Err(error) => return reply::unavailable(pool.log(), &label, error),
     };
-    match lease.instance.handle(target.id, state, pool.call_limits()).await {
+    match lease.instance.handle(target.id, state, pool.call_limits(deadline)).await {
         Ok(response) => {
             lease.finish();
             let response_limit = pool.limits().response_limit;
@@ -58,21 +77,23 @@ pub async fn serve(
                 pool.log().report(Level::Error, too_large);
                 return reply::plain(StatusCode::INTERNAL_SERVER_ERROR, "response size limit exceeded");
             }
-            let to = reply::Answering { log: pool.log(), route: &label, hosts: &app.hosts };
+            let to = reply::Answering { log: pool.log(), buffers: &ready.buffers, route: &label, hosts: &app.hosts };
             reply::from_guest(&to, response, &target.options.headers)
         }
         Err(CallError::Lua(error)) => {
             lease.finish();
-            if body_too_large.load(Ordering::Relaxed) {
-                return reply::plain(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "the request body is larger than this route's limit",
-                );
-            }
             reply::lua_error(pool.log(), &label, &error)
         }
         Err(CallError::Fault(fault)) => reply::fault(pool.log(), &label, &fault),
     }
+}
+
+/// 408, and the connection closed: what the client sends after is not a request.
+fn body_timed_out() -> Response {
+    let mut response =
+        reply::plain(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive within the request timeout");
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 fn declared_length(request: &Request<Body>) -> Option<u64> {

@@ -12,6 +12,9 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{Request, StatusCode, Version, header};
 
+use super::bodies::held_frames;
+use super::encoding::ChargedTo;
+use super::reply::RequestLabel;
 use super::{callback, encoding, reply, static_files, websocket};
 use crate::apps::Registry;
 use crate::apps::app::{App, AppState};
@@ -103,7 +106,10 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
         }
     };
     let compress = target.options.compression.unwrap_or(ready.manifest.settings.compression);
-    let accept_encoding = compress.then(|| request.headers().get(header::ACCEPT_ENCODING).cloned()).flatten();
+    let compressing = compress.then(|| {
+        let accept_encoding = request.headers().get(header::ACCEPT_ENCODING).cloned();
+        (accept_encoding, RequestLabel::request(request.method(), request.uri()))
+    });
     // Every path but the callback one is boxed: a request's future is moved whole several
     // times on its way through hyper and axum, and these would make it kilobytes larger.
     let response = match &target.kind {
@@ -113,7 +119,20 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
         TargetKind::StaticFile(file) => Box::pin(static_files::serve_file(file, request)).await,
     };
     let response = reply::with_route_headers(response, &target.options.headers);
-    if compress { Box::pin(encoding::compressed(response, accept_encoding)).await } else { response }
+    // A callback's body is held against the app's buffers already (see `reply::from_guest`);
+    // a file's, or what compressing a body made, is held frame by frame.
+    let mut held = matches!(target.kind, TargetKind::Callback);
+    let response = match compressing {
+        Some((accept_encoding, route)) => {
+            let was_encoded = response.headers().contains_key(header::CONTENT_ENCODING);
+            let charged_to = ChargedTo { work: ready.pool.host_work(), log: ready.pool.log().clone(), route };
+            let response = Box::pin(encoding::compressed(response, accept_encoding, charged_to)).await;
+            held &= was_encoded || !response.headers().contains_key(header::CONTENT_ENCODING);
+            response
+        }
+        None => response,
+    };
+    if held { response } else { response.map(|body| held_frames(body, ready.buffers.clone())) }
 }
 
 #[cfg(test)]

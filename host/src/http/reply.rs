@@ -11,6 +11,7 @@ use cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 
+use crate::apps::buffers::Buffers;
 use crate::apps::routes::{MAX_RESPONSE_HEADER_BYTES, header_bytes, is_host_owned_header};
 use crate::bindings::astra::host::runtime::Level;
 use crate::bindings::{BodyKind, Cookie, CookieChange, LuaError, Response as GuestResponse};
@@ -27,8 +28,8 @@ pub struct RequestLabel {
 }
 
 impl RequestLabel {
-    pub fn request(parts: &Parts) -> RequestLabel {
-        RequestLabel { method: Some(parts.method.clone()), uri: parts.uri.clone() }
+    pub fn request(method: &Method, uri: &Uri) -> RequestLabel {
+        RequestLabel { method: Some(method.clone()), uri: uri.clone() }
     }
 
     pub fn websocket(parts: &Parts) -> RequestLabel {
@@ -52,16 +53,18 @@ pub fn plain(status: StatusCode, message: &str) -> Response {
     response
 }
 
-/// Who a response is for: the app's log, the request it answers, and the app's host
-/// names, which are the only domains its cookies may name (none: any, in `run` mode, where
-/// one app answers every host).
+/// Who a response is for: the app's log and buffers, the request it answers, and the
+/// app's host names, which are the only domains its cookies may name (none: any, in `run`
+/// mode, where one app answers every host).
 pub struct Answering<'a> {
     pub log: &'a AppLog,
+    pub buffers: &'a Buffers,
     pub route: &'a RequestLabel,
     pub hosts: &'a [String],
 }
 
-/// The HTTP response for the guest's record, with the route config's `headers`.
+/// The HTTP response for the guest's record, with the route config's `headers`; its body
+/// held against the app's buffers until sent.
 pub fn from_guest(to: &Answering<'_>, guest: GuestResponse, route_headers: &HeaderMap) -> Response {
     let (log, route) = (to.log, to.route);
     let status = StatusCode::from_u16(guest.status).ok().filter(|status| (200..=599).contains(&status.as_u16()));
@@ -69,7 +72,7 @@ pub fn from_guest(to: &Answering<'_>, guest: GuestResponse, route_headers: &Head
         log.report(Level::Error, format_args!("{route}: the app answered with the invalid status {}", guest.status));
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "the app gave an invalid response");
     };
-    let mut response = Response::new(Body::from(guest.body));
+    let mut response = Response::new(Body::empty());
     *response.status_mut() = status;
     let headers = response.headers_mut();
     for (name, value) in guest.headers {
@@ -130,6 +133,19 @@ pub fn from_guest(to: &Answering<'_>, guest: GuestResponse, route_headers: &Head
         );
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "response headers limit exceeded");
     }
+    let Some(room) = to.buffers.try_take(guest.body.len() + header_bytes) else {
+        let held = format_args!(
+            "{route}: a response of {} bytes waits for room: the app's clients hold its buffer_limit",
+            guest.body.len()
+        );
+        log.report(Level::Warn, held);
+        return retry_later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this app's clients have as many bytes in flight as it may hold (buffer_limit)",
+            1,
+        );
+    };
+    *response.body_mut() = Body::from(room.hold(guest.body));
     response
 }
 
@@ -236,13 +252,24 @@ pub fn unavailable(log: &AppLog, route: &RequestLabel, error: AcquireError) -> R
         AcquireError::Timeout => {
             (StatusCode::SERVICE_UNAVAILABLE, "no instance of this app became free in time".into(), 1)
         }
+        AcquireError::Sockets => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this app has as many WebSockets open as it may (max_instances - 1: one instance stays for its routes)"
+                .into(),
+            5,
+        ),
         AcquireError::Start(reason) => {
             log.report(Level::Error, format_args!("{route}: a new instance did not start: {reason}"));
             (StatusCode::SERVICE_UNAVAILABLE, "the app could not start an instance".into(), 5)
         }
     };
-    let mut response = plain(status, &message);
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    retry_later(status, &message, retry_after)
+}
+
+/// A refusal that says when to try again, in seconds.
+pub fn retry_later(status: StatusCode, message: &str, seconds: u64) -> Response {
+    let mut response = plain(status, message);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     response
 }
 

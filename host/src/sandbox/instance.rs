@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
-use wasmtime::component::Resource;
+use wasmtime::component::{Resource, ResourceTableError};
 use wasmtime::{Store, Trap, UpdateDeadline};
 
 use crate::bindings::{Guest, LuaError, Manifest, Response, StartConfig};
@@ -46,6 +46,7 @@ pub enum Fault {
     Timeout,
     Memory,
     DataLimit,
+    OpenFiles,
     StackOverflow,
     /// `os.exit`; WASI carries only success or failure, not the code, so neither is kept.
     Exit,
@@ -55,7 +56,7 @@ pub enum Fault {
 impl Fault {
     /// Limits answer 503 (the app may well succeed on a lighter request); crashes 500.
     pub fn is_limit(&self) -> bool {
-        matches!(self, Fault::CpuTime | Fault::Timeout | Fault::Memory | Fault::DataLimit)
+        matches!(self, Fault::CpuTime | Fault::Timeout | Fault::Memory | Fault::DataLimit | Fault::OpenFiles)
     }
 }
 
@@ -66,6 +67,7 @@ impl fmt::Display for Fault {
             Fault::Timeout => f.write_str("request timeout exceeded"),
             Fault::Memory => f.write_str("memory limit exceeded"),
             Fault::DataLimit => f.write_str("data folder limit exceeded"),
+            Fault::OpenFiles => f.write_str("open files limit exceeded"),
             Fault::StackOverflow => f.write_str("the guest stack overflowed"),
             Fault::Exit => f.write_str("the app called os.exit"),
             Fault::Crash(reason) => write!(f, "the instance crashed: {reason}"),
@@ -217,6 +219,9 @@ impl<F: Future> Future for Within<F> {
 fn classify(error: &wasmtime::Error, state: &GuestState) -> Fault {
     if error.downcast_ref::<wasmtime_wasi::I32Exit>().is_some() {
         return Fault::Exit;
+    }
+    if matches!(error.downcast_ref::<ResourceTableError>(), Some(ResourceTableError::Full)) {
+        return Fault::OpenFiles;
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) if state.data_limit_hit => Fault::DataLimit,

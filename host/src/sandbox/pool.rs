@@ -7,7 +7,6 @@
 //! healthy, dropped after any fault, and given back to the system once idle for a while
 //! (all but one, which stays warm).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -20,6 +19,7 @@ use crate::rate::TokenBucket;
 use crate::sandbox::data_quota;
 use crate::sandbox::engine::Sandbox;
 use crate::sandbox::instance::{CallError, CallLimits, Instance};
+use crate::sandbox::scheduler::HostWork;
 use crate::sandbox::store::InstanceSpec;
 use crate::services::runtime::AppLog;
 
@@ -31,10 +31,9 @@ pub struct Pool {
     /// Warm instances, each with the time it was given back; the newest last.
     idle: Mutex<Vec<(Instance, Instant)>>,
     rate: Option<TokenBucket>,
-    /// An instance was lent since the data folder was last measured: only then can the
-    /// folder have grown.
-    lent_since_check: AtomicBool,
     instances: Arc<Semaphore>,
+    /// Instances WebSockets may hold: one fewer than `instances`.
+    sockets: Arc<Semaphore>,
     admission: Arc<Semaphore>,
 }
 
@@ -46,6 +45,9 @@ pub enum AcquireError {
     RateLimited(Duration),
     /// No instance became free within the request timeout.
     Timeout,
+    /// The app's WebSockets held all the instances they may (`max_instances - 1`) for the
+    /// whole request timeout.
+    Sockets,
     /// A new instance could not be made or its entry script failed.
     Start(String),
 }
@@ -57,25 +59,34 @@ impl Pool {
             spec,
             entry,
             instances: Arc::new(Semaphore::new(limits.max_instances as usize)),
+            sockets: Arc::new(Semaphore::new(limits.max_instances.saturating_sub(1) as usize)),
             admission: Arc::new(Semaphore::new(limits.max_concurrent_requests as usize)),
             rate: limits.requests_per_second.map(TokenBucket::new),
             limits,
             idle: Mutex::new(Vec::new()),
-            lent_since_check: AtomicBool::new(true),
         })
     }
 
     /// The app's rationed log.
-    pub fn log(&self) -> &AppLog {
+    pub fn log(&self) -> &Arc<AppLog> {
         &self.spec.log
+    }
+
+    /// Work the host does for the app outside an instance, under the app's CPU budget.
+    pub fn host_work(&self) -> HostWork {
+        HostWork::new(self.sandbox.lanes.clone(), self.limits.cpu_time.0)
     }
 
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
 
-    pub fn call_limits(&self) -> CallLimits {
-        CallLimits { cpu_time: self.limits.cpu_time.0, wall_time: Some(self.limits.request_timeout.0) }
+    /// The limits of a call that must end by `deadline`.
+    pub fn call_limits(&self, deadline: Instant) -> CallLimits {
+        CallLimits {
+            cpu_time: self.limits.cpu_time.0,
+            wall_time: Some(deadline.saturating_duration_since(Instant::now())),
+        }
     }
 
     /// Makes and starts an instance; the app's manifest comes from its entry script.
@@ -84,7 +95,7 @@ impl Pool {
             .await
             .map_err(|e| CallError::Fault(crate::sandbox::instance::Fault::Crash(format!("{e:#}"))))?;
         let config = StartConfig { entry: self.entry.clone(), lua_memory_limit: self.limits.lua_memory().0 };
-        let manifest = instance.start(config, self.call_limits()).await?;
+        let manifest = instance.start(config, self.call_limits(Instant::now() + self.limits.request_timeout.0)).await?;
         Ok((instance, manifest))
     }
 
@@ -96,31 +107,49 @@ impl Pool {
         }
     }
 
-    /// Measures the app's data folder against its limit, if an instance has been lent
-    /// since the last time or still is; blocking, so run off the executor.
-    pub fn check_data_folder(&self) {
-        let lent_now = self.instances.available_permits() < self.limits.max_instances as usize;
-        if !self.lent_since_check.swap(false, Ordering::Relaxed) && !lent_now {
-            return;
+    /// Whether the app's data folder should be measured now (see `DataQuota`); if so, the
+    /// caller must call `measure_data_folder`.
+    pub fn wants_data_measured(&self) -> bool {
+        let in_use = self.instances.available_permits() < self.limits.max_instances as usize;
+        self.spec.data_quota.start_measuring(in_use)
+    }
+
+    /// Measures the app's data folder against its limit; blocking, so run off the executor.
+    pub fn measure_data_folder(&self) {
+        let started = Instant::now();
+        let measured = data_quota::disk_usage(&self.spec.data_dir);
+        let took = started.elapsed();
+        self.spec.data_quota.finish_measuring(took);
+        if let Ok(used) = &measured {
+            tracing::debug!(
+                "[{}] measured the data folder: {} in {}us",
+                self.spec.app,
+                mebibytes(*used),
+                took.as_micros()
+            );
         }
-        let used = ByteSize(data_quota::disk_usage(&self.spec.data_dir));
-        let over = used > self.limits.data_limit;
+        let limit = self.limits.data_limit;
+        let over = measured.as_ref().map_or(true, |used| ByteSize(*used) > limit);
         if !self.spec.data_quota.record(over) {
             return;
         }
         // The warm instances have the folder mounted the other way.
         drop(std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner)));
-        let (app, folder, limit) = (&self.spec.app, self.spec.data_dir.display(), self.limits.data_limit);
-        let used = format!("{:.1}MiB", used.0 as f64 / f64::from(1 << 20));
-        if over {
-            tracing::error!(
-                "[{app}] the data folder {folder} takes {used}, over its data_limit of {limit}: \
-                 it is read-only for the app until files are removed"
-            );
-        } else {
-            tracing::info!(
-                "[{app}] the data folder {folder} takes {used}, under its data_limit of {limit}: writable again"
-            );
+        let (app, folder) = (&self.spec.app, self.spec.data_dir.display());
+        match measured {
+            Err(error) => tracing::error!(
+                "[{app}] cannot measure the data folder {folder} ({error}): it counts as over its data_limit, \
+                 read-only for the app, until it can be measured"
+            ),
+            Ok(used) if over => tracing::error!(
+                "[{app}] the data folder {folder} takes {}, over its data_limit of {limit}: \
+                 it is read-only for the app until files are removed",
+                mebibytes(used)
+            ),
+            Ok(used) => tracing::info!(
+                "[{app}] the data folder {folder} takes {}, under its data_limit of {limit}: writable again",
+                mebibytes(used)
+            ),
         }
     }
 
@@ -136,33 +165,71 @@ impl Pool {
         released
     }
 
-    pub async fn acquire(self: &Arc<Self>) -> Result<Lease, AcquireError> {
+    /// Admits a request: over the app's rate, or with its `max_concurrent_requests` in
+    /// flight, it is refused at once, before anything else is done for it.
+    pub fn admit(self: &Arc<Self>) -> Result<Admission, AcquireError> {
         if let Some(rate) = &self.rate {
             rate.take().map_err(AcquireError::RateLimited)?;
         }
-        let admission = self.admission.clone().try_acquire_owned().map_err(|_| AcquireError::Busy)?;
+        let permit = self.admission.clone().try_acquire_owned().map_err(|_| AcquireError::Busy)?;
+        Ok(Admission { pool: self.clone(), permit })
+    }
+}
+
+/// A request the app has room for, not yet running.
+pub struct Admission {
+    pool: Arc<Pool>,
+    permit: OwnedSemaphorePermit,
+}
+
+impl Admission {
+    /// An instance for the request, waiting until `deadline` for one to be free.
+    pub async fn instance(self, deadline: Instant) -> Result<Lease, AcquireError> {
+        self.lend(None, deadline).await
+    }
+
+    /// An instance for a WebSocket, which holds it for as long as the socket is open. At
+    /// most `max_instances - 1` go to sockets, so that idle sockets cannot take every
+    /// instance: the app's HTTP routes keep one of their own.
+    pub async fn socket_instance(self, deadline: Instant) -> Result<Lease, AcquireError> {
+        let socket = match self.pool.sockets.clone().try_acquire_owned() {
+            Ok(socket) => socket,
+            Err(_) => tokio::time::timeout_at(deadline.into(), self.pool.sockets.clone().acquire_owned())
+                .await
+                .map_err(|_| AcquireError::Sockets)?
+                .map_err(|_| AcquireError::Sockets)?,
+        };
+        self.lend(Some(socket), deadline).await
+    }
+
+    async fn lend(self, socket: Option<OwnedSemaphorePermit>, deadline: Instant) -> Result<Lease, AcquireError> {
+        let pool = self.pool;
         // A free instance is the common case: take it without arming a timer.
-        let instance_permit = match self.instances.clone().try_acquire_owned() {
+        let instance_permit = match pool.instances.clone().try_acquire_owned() {
             Ok(permit) => permit,
-            Err(_) => tokio::time::timeout(self.limits.request_timeout.0, self.instances.clone().acquire_owned())
+            Err(_) => tokio::time::timeout_at(deadline.into(), pool.instances.clone().acquire_owned())
                 .await
                 .map_err(|_| AcquireError::Timeout)?
                 .map_err(|_| AcquireError::Busy)?,
         };
-        self.lent_since_check.store(true, Ordering::Relaxed);
-        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        pool.spec.data_quota.note_use();
+        let idle = pool.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let instance = match idle {
             Some((instance, _)) => instance,
             // Boxed: instantiation's future is large, and every request's future would
             // carry it.
-            None => match Box::pin(self.start_instance()).await {
+            None => match Box::pin(pool.start_instance()).await {
                 Ok((instance, _)) => instance,
                 Err(CallError::Lua(error)) => return Err(AcquireError::Start(error.message)),
                 Err(CallError::Fault(fault)) => return Err(AcquireError::Start(fault.to_string())),
             },
         };
-        Ok(Lease { pool: self.clone(), instance, _permits: (admission, instance_permit) })
+        Ok(Lease { pool, instance, _permits: (self.permit, instance_permit, socket) })
     }
+}
+
+fn mebibytes(bytes: u64) -> String {
+    format!("{:.1}MiB", bytes as f64 / f64::from(1 << 20))
 }
 
 /// An instance lent to one request. `finish` returns it to the pool; a lease dropped any
@@ -171,7 +238,7 @@ impl Pool {
 pub struct Lease {
     pool: Arc<Pool>,
     pub instance: Instance,
-    _permits: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+    _permits: (OwnedSemaphorePermit, OwnedSemaphorePermit, Option<OwnedSemaphorePermit>),
 }
 
 impl Lease {

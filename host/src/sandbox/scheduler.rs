@@ -9,10 +9,13 @@
 //! short requests of any app always find a free worker. With a single worker there is
 //! one lane, and short requests run between a long call's ticks.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 use wasmtime::UpdateDeadline;
 
 use crate::sandbox::engine::TICK;
@@ -87,5 +90,70 @@ impl CallClock {
             );
         }
         UpdateDeadline::Yield(1)
+    }
+}
+
+/// Work the host does for an app outside its instance (compressing its response), under
+/// the rules of a call: it gives the executor back at every tick, runs in a lane once it
+/// has taken `LONG_AFTER`, and stops at the app's CPU budget. Done inline, one 16 MiB
+/// response took 0.54 s of a worker thread in one poll, outside the budget and the lanes,
+/// and a good app's p99 went from 0.6 ms to 1.1 s.
+///
+/// The work comes in slices (a poll of a body); a lane is held for one slice at a time, so
+/// that work waiting on its client holds none.
+pub struct HostWork {
+    lanes: Lanes,
+    budget: Duration,
+    spent: Duration,
+    since_yield: Duration,
+    lane: Option<OwnedSemaphorePermit>,
+    waiting: Option<LaneWait>,
+}
+
+type LaneWait = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
+
+/// The work took the app's whole CPU budget.
+#[derive(Debug)]
+pub struct BudgetSpent;
+
+impl HostWork {
+    pub fn new(lanes: Lanes, budget: Duration) -> HostWork {
+        HostWork { lanes, budget, spent: Duration::ZERO, since_yield: Duration::ZERO, lane: None, waiting: None }
+    }
+
+    /// Ready when the next slice may run: after a yield if a tick's worth ran since the
+    /// last, and in a lane once the work is long.
+    pub fn poll_slice(&mut self, context: &mut Context<'_>) -> Poll<Result<(), BudgetSpent>> {
+        if self.spent >= self.budget {
+            return Poll::Ready(Err(BudgetSpent));
+        }
+        if self.since_yield >= TICK && self.waiting.is_none() {
+            self.since_yield = Duration::ZERO;
+            context.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        if self.spent >= LONG_AFTER && self.lane.is_none() {
+            let lanes = self.lanes.0.clone();
+            let waiting = self.waiting.get_or_insert_with(|| Box::pin(lanes.acquire_owned()));
+            match waiting.as_mut().poll(context) {
+                Poll::Ready(permit) => {
+                    self.waiting = None;
+                    self.lane = permit.ok();
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// A slice took `time`; its lane, if any, is given back.
+    pub fn spent(&mut self, time: Duration) {
+        self.spent += time;
+        self.since_yield += time;
+        self.lane = None;
+    }
+
+    pub fn total(&self) -> Duration {
+        self.spent
     }
 }

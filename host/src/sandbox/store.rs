@@ -27,6 +27,8 @@ pub struct InstanceSpec {
     pub data_dir: PathBuf,
     pub env: Vec<(String, String)>,
     pub memory: ByteSize,
+    /// Files (and other WASI handles) the instance may hold open.
+    pub open_files: u32,
     /// While over its limit, the data folder is mounted read-only.
     pub data_quota: Arc<DataQuota>,
     /// Told when the app calls `server:shutdown()`.
@@ -67,13 +69,26 @@ impl GuestState {
             data_quota: spec.data_quota.clone(),
             data_limit_hit: false,
             wasi: wasi.build(),
-            table: ResourceTable::new(),
+            table: handle_table(spec.open_files),
             memory: MemoryCap { limit: spec.memory.as_usize(), refused: false },
             clock: CallClock::new(lanes),
             shutdown: spec.shutdown.clone(),
             log: spec.log.clone(),
         })
     }
+}
+
+/// Entries the guest holds whatever it does: its two folders, standard streams, the
+/// request and socket of a call, pollables while it waits.
+const BASE_HANDLES: usize = 16;
+
+/// Every file the guest opens is a descriptor of the host's, held in this table: its
+/// capacity bounds them (an app held 19,966 files open, and the host could no longer
+/// accept connections). A push past it traps, which `instance` reports as the limit.
+fn handle_table(open_files: u32) -> ResourceTable {
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(BASE_HANDLES + open_files as usize);
+    table
 }
 
 impl WasiView for GuestState {

@@ -115,7 +115,16 @@ server:websocket("/ws", function(socket, request)
         elseif message.type == "bytes" then socket:send("bytes", message.value)
         elseif message.type == "close" then break end
     end
-    ended = (ended or 0) + 1
+    -- In the data folder, which every instance of the app shares.
+    local count = io.open("ws-ended", "a")
+    count:write("x")
+    count:close()
 end)
-server:get("/ws-ended", function() return tostring(ended or 0) end)
+server:get("/ws-ended", function()
+    local count = io.open("ws-ended", "r")
+    if not count then return "0" end
+    local ended = #count:read("a")
+    count:close()
+    return tostring(ended)
+end)
 server:run()

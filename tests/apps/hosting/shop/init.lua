@@ -1,6 +1,5 @@
 local server = require("http").server.new()
 server:get("/", function() return "shop" end)
--- Stays in flight until the client sends the rest of its body: tests hold requests open with it.
 local instance_token = string.format("%x", math.random(0, 0xffffffffffff))
 -- The order `pairs` visits string keys in follows the instance's string-hash seed.
 local letters = {}
@@ -8,10 +7,19 @@ for code = string.byte("a"), string.byte("z") do letters[string.char(code) .. "-
 local key_order = {}
 for key in pairs(letters) do key_order[#key_order + 1] = key:sub(1, 1) end
 key_order = table.concat(key_order)
-server:post("/upload", function(request, response)
-    print("upload started")
-    response:set_header("x-instance-token", instance_token)
-    response:set_header("x-key-order", key_order)
-    return "received " .. #request:body():text() .. " bytes"
+
+-- Holds its instance until the client closes the socket: tests keep instances busy with it.
+server:websocket("/hold", function(socket)
+    print("holding an instance")
+    socket:send_text(instance_token .. " " .. key_order)
+    while socket:recv() do end
 end)
+-- Stays in flight for a second and a half of CPU time after it says so.
+server:get("/slow", function()
+    print("slow request started")
+    local started = os.clock()
+    while os.clock() - started < 1.5 do end
+    return "slow request done"
+end)
+server:post("/upload", function(request) return "received " .. #request:body():text() .. " bytes" end)
 server:run()
