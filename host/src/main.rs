@@ -17,6 +17,7 @@ use astra_host::config::operator::OperatorConfig;
 use astra_host::http::ConnectionTimeouts;
 use astra_host::http::listener::raise_open_files_limit;
 use astra_host::sandbox::engine::{PoolSettings, Sandbox, default_cache_dir};
+use astra_host::sandbox::store::max_handles;
 use astra_host::shutdown::ShutdownSignal;
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
@@ -186,7 +187,7 @@ fn sandbox(args: &HostArgs, operator: &OperatorConfig, limits: &Limits) -> Resul
         memory = memory.max(operator.limits_for(name, limits).map_err(|e| format_err!("{e}"))?.memory);
     }
     let slots = args.instance_slots.max(1);
-    raise_open_files_limit(slots, limits.open_files);
+    raise_open_files_limit(slots, max_handles(limits.open_files));
     let pool = (!args.no_pooling).then_some(PoolSettings { slots, memory });
     let cache_dir = if args.no_cache { None } else { args.cache_dir.clone().or_else(default_cache_dir) };
     Ok(Arc::new(Sandbox::new(cache_dir.as_deref(), pool)?))

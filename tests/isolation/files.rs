@@ -18,8 +18,8 @@ async fn an_instance_holds_at_most_its_open_files() {
     let folder = AppsFolder::with(&["attacks/good", "attacks/fd-hoarder"]);
     let host = Host::serve(&folder.path, &[]);
     let before = host.open_descriptors();
-    let within = json_of(host.get("fd-hoarder", "/grab?most=40").await).await;
-    assert_eq!(within["held"], 40, "{within}");
+    let within = json_of(host.get("fd-hoarder", "/grab?most=64").await).await;
+    assert_eq!(within["held"], 64, "{within}");
     let response = host.get("fd-hoarder", "/grab").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(text(response).await, "open files limit exceeded\n");

@@ -4,7 +4,7 @@
 use astra_tests::{AppsFolder, Host, raw_request};
 
 fn host() -> (AppsFolder, Host) {
-    let folder = AppsFolder::with(&["attacks/good", "attacks/other"]);
+    let folder = AppsFolder::with(&["attacks/good", "attacks/other", "attacks/big"]);
     let host = Host::serve(&folder.path, &[]);
     (folder, host)
 }
@@ -62,4 +62,22 @@ async fn oversized_heads_and_unknown_expectations_are_refused() {
     let client = host.client("good");
     let response = client.get(host.url("good", "/")).header("expect", "100-continue").send().await.unwrap();
     assert_eq!(response.text().await.unwrap(), "good");
+}
+
+/// I3: a body that is not one (a bad chunk size, a chunk line without CR) was answered
+/// 500 and logged as the app's error. It is the client's: 400, before the app runs.
+#[tokio::test]
+async fn a_broken_body_is_the_clients_fault() {
+    let (_folder, host) = host();
+    for chunks in ["zz\r\nhello\r\n0\r\n\r\n", "ffffffffffffffffff\r\nx\r\n0\r\n\r\n", "5\nhello\n0\n\n"] {
+        let request = format!(
+            "POST /spin-read HTTP/1.1\r\nHost: big.localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{chunks}"
+        );
+        let (status, body) = answer(&host, request.as_bytes()).await;
+        assert_eq!(status, "HTTP/1.1 400 Bad Request", "{chunks:?}: {body}");
+        assert!(body.starts_with("the request body is broken: "), "{body}");
+    }
+    assert!(!host.log().contains("[big] POST /spin-read"), "nothing is the app's: {}", host.log());
+    let fine = b"POST /spin-read HTTP/1.1\r\nHost: big.localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    assert_eq!(answer(&host, fine).await.1, "read 5");
 }

@@ -83,9 +83,9 @@ fn reserve() -> Option<File> {
     File::open("/dev/null").ok()
 }
 
-/// Raises the soft limit on open files to the hard one, and says what it is and what the
-/// instances could hold at most (`slots` × `open_files`, with room for connections).
-pub fn raise_open_files_limit(slots: u32, open_files: u32) {
+/// Raises the soft limit on open files to the hard one, and says so if `slots` instances
+/// of `per_instance` descriptors each could take them all.
+pub fn raise_open_files_limit(slots: u32, per_instance: usize) {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit and setrlimit only read and write the struct given.
     let raised = unsafe {
@@ -99,11 +99,11 @@ pub fn raise_open_files_limit(slots: u32, open_files: u32) {
     if raised {
         tracing::info!("raised the open files limit from {} to {current}", limit.rlim_cur);
     }
-    let instances_may_hold = u64::from(slots) * u64::from(open_files);
+    let instances_may_hold = u64::from(slots) * per_instance as u64;
     if instances_may_hold > current {
         tracing::warn!(
-            "the open files limit is {current}, and {slots} instance slots of {open_files} open files each could \
-             hold {instances_may_hold}: apps together could leave none for connections \
+            "the open files limit is {current}, and {slots} instance slots of up to {per_instance} descriptors each \
+             could hold {instances_may_hold}: apps together could leave none for connections \
              (raise ulimit -n, or lower --instance-slots or --open-files)"
         );
     }

@@ -82,12 +82,22 @@ impl GuestState {
 /// request and socket of a call, pollables while it waits.
 const BASE_HANDLES: usize = 16;
 
+/// Entries a file Lua reads or writes takes: its descriptor and the stream it is read or
+/// written through.
+const HANDLES_PER_FILE: usize = 2;
+
+/// The most entries an instance's table holds, and so the most host descriptors it can
+/// hold (only a file's descriptor is one).
+pub fn max_handles(open_files: u32) -> usize {
+    BASE_HANDLES + HANDLES_PER_FILE * open_files as usize
+}
+
 /// Every file the guest opens is a descriptor of the host's, held in this table: its
 /// capacity bounds them (an app held 19,966 files open, and the host could no longer
 /// accept connections). A push past it traps, which `instance` reports as the limit.
 fn handle_table(open_files: u32) -> ResourceTable {
     let mut table = ResourceTable::new();
-    table.set_max_capacity(BASE_HANDLES + open_files as usize);
+    table.set_max_capacity(max_handles(open_files));
     table
 }
 
