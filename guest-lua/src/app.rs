@@ -15,7 +15,7 @@ use crate::exports::astra::host::app::{
     IncomingRequest, LuaError, Manifest, Response, Route, RouteConfig, RouteKind, ServerSettings, Socket, StartConfig,
 };
 use crate::scoped::Scoped;
-use crate::{convert, lua_modules, request, response, socket};
+use crate::{allocator, convert, lua_modules, request, response, socket};
 
 pub struct App {
     lua: Lua,
@@ -76,7 +76,7 @@ impl App {
         // and suits short-lived request garbage besides.
         lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
         let lua_error = |e: mlua::Error| errors::from_mlua(&e);
-        lua.set_memory_limit(usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX)).map_err(lua_error)?;
+        allocator::install(&lua, usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX)).map_err(lua_error)?;
         let error_handler = lua_modules::install(&lua).map_err(lua_error)?;
 
         let source = std::fs::read(format!("/app/{}", config.entry))

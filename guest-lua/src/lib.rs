@@ -7,6 +7,7 @@
 
 wit_bindgen::generate!({ world: "guest", path: "../wit" });
 
+mod allocator;
 mod app;
 mod convert;
 mod cookie;

@@ -48,6 +48,11 @@ async fn memory_bombs_are_catchable_lua_errors() {
     assert_eq!(caught["err"], "not enough memory");
     assert_eq!(caught["served"], 1);
     assert_eq!(text(host.get("hog", "/").await).await, "served 2");
+    // I1: running out in the allocator below Lua (its holes, not Lua's own blocks) was the
+    // instance's hard cap (503), which no pcall sees.
+    let caught = json_of(host.get("hog", "/catch-doubling").await).await;
+    assert_eq!((caught["ok"].as_bool(), caught["err"].as_str()), (Some(false), Some("not enough memory")), "{caught}");
+    assert_eq!(caught["served"], 3, "the instance is kept");
 
     // Uncaught: 500, and a fresh instance for the next request.
     assert_eq!(host.get("hog", "/grow").await.status(), StatusCode::INTERNAL_SERVER_ERROR);

@@ -160,7 +160,11 @@ impl Instance {
         if self.poisoned {
             return Err(CallError::Fault(Fault::Crash("the instance was already stopped".into())));
         }
-        self.store.data_mut().clock.start(limits.cpu_time);
+        let state = self.store.data_mut();
+        state.clock.start(limits.cpu_time);
+        // A refusal the guest's allocator survived in an earlier call says nothing of a
+        // trap in this one.
+        state.memory.refused = false;
         self.store.set_epoch_deadline(1);
         self.poisoned = true;
         Ok(())

@@ -13,6 +13,16 @@ server:get("/catch", function()
     end)
     return { ok = ok, err = tostring(err), served = served }
 end)
+-- A table whose array doubles: each doubling needs a new block beside the old one, and
+-- the holes the earlier ones left count against the instance's memory, not Lua's.
+server:get("/catch-doubling", function()
+    served = served + 1
+    local ok, err = pcall(function()
+        local t = {}
+        for i = 1, 1e9 do t[i] = i end
+    end)
+    return { ok = ok, err = tostring(err), served = served }
+end)
 server:get("/grow", function()
     served = served + 1
     while true do hoard[#hoard + 1] = string.rep("x", 1 << 16) .. #hoard end
