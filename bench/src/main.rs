@@ -7,9 +7,12 @@
 //! /proc: it moves far less than throughput when other work shares the machine.
 //!
 //! `ASTRA_BENCH_SECONDS` sets the length of each load run (default 5). Arguments name the
-//! scenarios to run (see `SCENARIOS`); none runs them all.
+//! scenarios to run (see `SCENARIOS`); none runs them all. `ASTRA_BENCH_BEFORE=PATH` names
+//! an earlier astra-host build, whose hello runs are taken in turns with this one's, so that
+//! a change's cost per request is measured in one run.
 
 mod client;
+mod floods;
 mod load;
 mod servers;
 
@@ -64,7 +67,8 @@ impl Row {
 
 /// Scenario names, as given on the command line. `routes` and `half-load` report ratios
 /// to the hello run, so hello runs whenever either of them does.
-const SCENARIOS: [&str; 8] = ["hello", "routes", "fib", "half-load", "websocket", "noisy", "native", "startup"];
+const SCENARIOS: [&str; 9] =
+    ["hello", "routes", "fib", "half-load", "websocket", "noisy", "native", "startup", "floods"];
 const SERVED_SCENARIOS: [&str; 6] = ["hello", "routes", "fib", "half-load", "websocket", "noisy"];
 
 #[tokio::main]
@@ -97,12 +101,17 @@ async fn main() {
         eprintln!("astra-bench: start-up");
         rows.extend(startup().await);
     }
+    if wanted("floods") {
+        eprintln!("astra-bench: floods, and the host's memory under each");
+        rows.extend(floods::floods().await);
+    }
     print_table(&rows, seconds, connections);
 }
 
 /// The scenarios served by astra-host and the plain axum server, started once for all.
 async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, connections: usize) -> Vec<Row> {
-    let host = Server::astra_host(&servers::workspace().join("bench/apps"), &[]).await;
+    let apps = servers::workspace().join("bench/apps");
+    let host = Server::astra_host(&apps, &[]).await;
     let baseline = Server::baseline().await;
     let load = |server: &Server, app: &str, method: &'static str, path: &str, body: &[u8]| Load {
         addr: server.addr,
@@ -119,9 +128,31 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
     let mut hello_rps = 0.0;
     if wanted("hello") || wanted("routes") || wanted("half-load") {
         eprintln!("astra-bench: hello, {RUNS} runs of each server in turns");
-        let runs = in_turns([&host, &baseline], |server| load(server, "bench", "GET", "/hello", b"")).await;
+        let before = match std::env::var_os("ASTRA_BENCH_BEFORE") {
+            Some(binary) => Some(Server::astra_host_built(binary.as_ref(), &apps, &[]).await),
+            None => None,
+        };
+        let hello = |server: &Server| load(server, "bench", "GET", "/hello", b"");
+        let (runs, before_runs) = match &before {
+            Some(before) => {
+                let [now, axum, before] = in_turns([&host, &baseline, before], hello).await;
+                ([now, axum], Some(before))
+            }
+            None => (in_turns([&host, &baseline], hello).await, None),
+        };
         let [(mut astra_hello, astra_note), (mut axum_hello, axum_note)] =
             runs.map(|runs| median(runs, "req/s", |run| run.rps(), |rps| format!("{rps:.0}")));
+        if let Some(before_runs) = before_runs {
+            let (mut before_hello, note) = median(before_runs, "req/s", |run| run.rps(), |rps| format!("{rps:.0}"));
+            let ratio = before_hello.rps() / astra_hello.rps();
+            let mut row = Row::load("hello, astra-host, the build before (ASTRA_BENCH_BEFORE)", &mut before_hello);
+            row.add_note(&note);
+            if let (Some(now), Some(then)) = (astra_hello.cpu_per_request(), before_hello.cpu_per_request()) {
+                let cpu = now.as_secs_f64() / then.as_secs_f64();
+                row.add_note(&format!("server CPU per request: this build {cpu:.2} × the build before"));
+            }
+            rows.push(row.ratio(ratio, "this build"));
+        }
         hello_rps = astra_hello.rps();
         let mut astra_row =
             Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello");

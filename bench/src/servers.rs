@@ -23,8 +23,15 @@ pub struct Server {
 
 impl Server {
     pub async fn astra_host(apps: &Path, extra: &[&str]) -> Server {
-        let data = std::env::temp_dir().join(format!("astra-bench-data-{}", std::process::id()));
-        let mut command = Command::new(workspace().join("target/release/astra-host"));
+        Server::astra_host_built(&workspace().join("target/release/astra-host"), apps, extra).await
+    }
+
+    /// As `astra_host`, with another build of it (`ASTRA_BENCH_BEFORE`).
+    pub async fn astra_host_built(binary: &Path, apps: &Path, extra: &[&str]) -> Server {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let serial = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let data = std::env::temp_dir().join(format!("astra-bench-data-{}-{serial}", std::process::id()));
+        let mut command = Command::new(binary);
         command
             .arg("--apps")
             .arg(apps)
