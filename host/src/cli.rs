@@ -158,7 +158,7 @@ pub struct LimitArgs {
     #[arg(global = true, long, env = "ASTRA_MAX_CONCURRENT_REQUESTS", value_name = "N")]
     pub max_concurrent_requests: Option<u32>,
 
-    /// Largest request body, unless a route's config sets body_limit, e.g. 2MiB.
+    /// Largest request body, decoded; a route's config may set a lower body_limit, e.g. 2MiB.
     #[arg(global = true, long, env = "ASTRA_BODY_LIMIT", value_name = "SIZE")]
     pub body_limit: Option<ByteSize>,
 
@@ -199,7 +199,8 @@ pub struct LimitArgs {
     #[arg(global = true, long, env = "ASTRA_WEBSOCKET_IDLE_TIMEOUT", value_name = "TIME")]
     pub websocket_idle_timeout: Option<Span>,
 
-    /// Files (and other WASI handles) one instance may hold open; beyond, the call stops (503).
+    /// Files one instance may hold open; beyond, the call stops (503) and the instance goes,
+    /// e.g. 64.
     #[arg(global = true, long, env = "ASTRA_OPEN_FILES", value_name = "N")]
     pub open_files: Option<u32>,
 }
