@@ -11,7 +11,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use crate::apps::buffers::Buffers;
-use crate::apps::routes::{RouteTable, Target};
+use crate::apps::routes::{RouteTable, Target, TargetKind};
 use crate::bindings::Manifest;
 use crate::bindings::astra::host::runtime::Level;
 use crate::config::app::AppConfig;
@@ -187,6 +187,18 @@ async fn start(
                 "{}: config.body_limit is above the app's body_limit of {app_limit}, which applies \
                  (the operator grants more: [apps.{name}.limits] body_limit)",
                 route.label
+            ),
+        );
+    }
+    if limits.max_instances < 2
+        && let Some(socket) = routes.targets().find(|route| matches!(route.kind, TargetKind::WebSocket))
+    {
+        pool.log().report(
+            Level::Warn,
+            format_args!(
+                "{}: with max_instances = 1 no WebSocket can open: sockets may hold max_instances - 1 \
+                 instances, so that the app's routes keep one",
+                socket.label
             ),
         );
     }

@@ -21,7 +21,8 @@ pub struct Buffers {
     limit: usize,
 }
 
-/// Room taken for bytes the host holds; given back when dropped.
+/// Room taken for bytes the host holds; given back when dropped. The default is none.
+#[derive(Default)]
 pub struct Room(Option<OwnedSemaphorePermit>);
 
 impl Buffers {

@@ -37,11 +37,7 @@ impl Unread {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("the request body is larger than this route's limit of {limit} bytes"),
             ),
-            Unread::NoRoom => reply::retry_later(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "this app's clients have as many bytes in flight as it may hold (buffer_limit)",
-                1,
-            ),
+            Unread::NoRoom => reply::no_room(),
             Unread::Broken(error) => {
                 reply::plain(StatusCode::BAD_REQUEST, &format!("the request body is broken: {error}"))
             }
@@ -53,7 +49,7 @@ impl Unread {
 pub async fn read_ahead(body: Body, limit: usize, buffers: &Buffers) -> Result<Bytes, Unread> {
     let expected = body.size_hint().exact().and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
     let mut data = Vec::with_capacity(expected.min(limit));
-    let mut room = buffers.try_take(0).ok_or(Unread::NoRoom)?;
+    let mut room = Room::default();
     let mut body = std::pin::pin!(body);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|error| Unread::Broken(error.to_string()))?;

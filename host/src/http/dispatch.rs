@@ -61,20 +61,18 @@ fn requested_host(request: &Request<Body>) -> Result<Option<&str>, &'static str>
 /// bracketed IPv6 address, then an optional port of digits.
 fn is_host_and_port(value: &str) -> bool {
     let reg_name = |b: u8| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b);
-    let (host_ok, port) = match value.strip_prefix('[') {
-        Some(bracketed) => match bracketed.split_once(']') {
-            Some((address, "")) => (address.parse::<std::net::Ipv6Addr>().is_ok(), ""),
-            Some((address, rest)) => {
-                (address.parse::<std::net::Ipv6Addr>().is_ok(), rest.strip_prefix(':').unwrap_or("x"))
-            }
-            None => return false,
-        },
+    let (host_ok, after_host) = match value.strip_prefix('[').and_then(|bracketed| bracketed.split_once(']')) {
+        Some((address, rest)) => (address.parse::<std::net::Ipv6Addr>().is_ok(), rest),
         None => {
-            let (host, port) = value.split_once(':').unwrap_or((value, ""));
-            (!host.is_empty() && host.bytes().all(reg_name), port)
+            let end = value.find(':').unwrap_or(value.len());
+            (end > 0 && value[..end].bytes().all(reg_name), &value[end..])
         }
     };
-    host_ok && port.bytes().all(|b| b.is_ascii_digit())
+    let port_ok = match after_host.strip_prefix(':') {
+        Some(port) => port.bytes().all(|b| b.is_ascii_digit()),
+        None => after_host.is_empty(),
+    };
+    host_ok && port_ok
 }
 
 async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -> Response {

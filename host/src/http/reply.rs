@@ -139,11 +139,7 @@ pub fn from_guest(to: &Answering<'_>, guest: GuestResponse, route_headers: &Head
             guest.body.len()
         );
         log.report(Level::Warn, held);
-        return retry_later(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "this app's clients have as many bytes in flight as it may hold (buffer_limit)",
-            1,
-        );
+        return no_room();
     };
     *response.body_mut() = Body::from(room.hold(guest.body));
     response
@@ -264,6 +260,12 @@ pub fn unavailable(log: &AppLog, route: &RequestLabel, error: AcquireError) -> R
         }
     };
     retry_later(status, &message, retry_after)
+}
+
+/// 503: the app's clients hold all the bytes the host may hold for them.
+pub fn no_room() -> Response {
+    let message = "this app's clients have as many bytes in flight as it may hold (buffer_limit)";
+    retry_later(StatusCode::SERVICE_UNAVAILABLE, message, 1)
 }
 
 /// A refusal that says when to try again, in seconds.
