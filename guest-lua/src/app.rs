@@ -14,8 +14,9 @@ use crate::errors::{self, plain};
 use crate::exports::astra::host::app::{
     IncomingRequest, LuaError, Manifest, Response, Route, RouteConfig, RouteKind, ServerSettings, Socket, StartConfig,
 };
+use crate::http::{request, response, socket};
 use crate::scoped::Scoped;
-use crate::{allocator, convert, lua_modules, request, response, socket};
+use crate::{allocator, convert, modules};
 
 pub struct App {
     lua: Lua,
@@ -77,7 +78,7 @@ impl App {
         lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
         let lua_error = |e: mlua::Error| errors::from_mlua(&e);
         allocator::install(&lua, usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX)).map_err(lua_error)?;
-        let error_handler = lua_modules::install(&lua).map_err(lua_error)?;
+        let error_handler = modules::install(&lua).map_err(lua_error)?;
 
         let source = std::fs::read(format!("/app/{}", config.entry))
             .map_err(|e| plain(format!("cannot read {}: {}", config.entry, io_reason(&e))))?;
@@ -89,7 +90,7 @@ impl App {
         let app = App { lua, error_handler, callbacks: Vec::new() };
         app.protected(chunk, ())?;
 
-        let server: Option<Table> = app.lua.named_registry_value(lua_modules::SERVER_KEY).map_err(lua_error)?;
+        let server: Option<Table> = app.lua.named_registry_value(modules::SERVER_KEY).map_err(lua_error)?;
         let Some(server) = server else {
             return Err(plain(format!("{} finished without calling server:run()", config.entry)));
         };

@@ -6,7 +6,7 @@ use mlua::{Lua, Table, Value};
 use crate::astra::host::types::BodyKind;
 use crate::errors::plain;
 use crate::exports::astra::host::app::{LuaError, Response};
-use crate::response::ResponseState;
+use crate::http::response::ResponseState;
 
 /// The callback's return value, as Astra reads it: nil is an empty body, a string is
 /// text, a list of byte numbers is binary, any other table is JSON.
@@ -20,7 +20,7 @@ pub fn into_response(lua: &Lua, state: ResponseState, returned: Value) -> Result
         Value::Table(table) => match byte_list(table) {
             Some(bytes) => (bytes, Some(BodyKind::Bytes)),
             None => {
-                let json = crate::json::encode(lua, returned.clone()).map_err(|e| {
+                let json = crate::stdlib::serde::json::encode(lua, returned.clone()).map_err(|e| {
                     plain(format!("the route callback returned a table that cannot be sent as JSON: {e}"))
                 })?;
                 (json, Some(BodyKind::Json))

@@ -4,24 +4,26 @@
 //!
 //! An instance is single-threaded and serves one request at a time, so the app lives in
 //! one thread-local slot; nothing here needs locks.
+//!
+//! # Layout
+//!
+//! - `app`: the app's Lua state and the calls the host makes into it; `errors`, `convert`
+//!   and `scoped` are its plumbing, `allocator` Lua's memory.
+//! - `modules`: what every app sees (globals, `require`), and which module is where.
+//! - `http/`: Lua's `http` on the server side: request, response, socket, cookie, multipart.
+//! - `stdlib/`: one file per Astra module (`serde/` a folder, one file per format), beside
+//!   its Lua half in `../lua/`.
 
 wit_bindgen::generate!({ world: "guest", path: "../wit" });
 
 mod allocator;
 mod app;
 mod convert;
-mod cookie;
-mod crypto;
-mod datetime;
 mod errors;
-mod json;
-mod lua_modules;
-mod multipart;
-mod request;
-mod response;
+mod http;
+mod modules;
 mod scoped;
-mod serde_module;
-mod socket;
+mod stdlib;
 
 use std::cell::RefCell;
 

@@ -33,9 +33,9 @@ pub fn install(lua: &Lua) -> mlua::Result<Function> {
     loaded.set("astra.http", &http)?;
     lua.globals().set("http", http)?;
     let preload: Table = package.get("preload")?;
-    preload.set("datetime", lua.create_function(|lua, ()| crate::datetime::module(lua))?)?;
-    preload.set("crypto", lua.create_function(|lua, ()| crate::crypto::module(lua))?)?;
-    preload.set("serde", lua.create_function(|lua, ()| crate::serde_module::module(lua))?)?;
+    preload.set("datetime", lua.create_function(|lua, ()| crate::stdlib::datetime::module(lua))?)?;
+    preload.set("crypto", lua.create_function(|lua, ()| crate::stdlib::crypto::module(lua))?)?;
+    preload.set("serde", lua.create_function(|lua, ()| crate::stdlib::serde::module(lua))?)?;
     seed_math_random(lua)?;
     Ok(error_handler)
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use mlua::{AnyUserData, UserData, UserDataMethods, Value};
 
 use crate::astra::host::types::CookieChange;
-use crate::cookie::LuaCookie;
+use crate::http::cookie::LuaCookie;
 
 pub struct ResponseState {
     pub status: u16,

@@ -1,8 +1,8 @@
 //! `require("serde")`: `serde.json.encode(value)` and `serde.json.decode(text)`.
 
-use mlua::{Lua, Table, Value};
+pub mod json;
 
-use crate::json;
+use mlua::{Lua, Table, Value};
 
 pub fn module(lua: &Lua) -> mlua::Result<Table> {
     let json_functions = lua.create_table()?;

@@ -11,8 +11,8 @@ use mlua::{Lua, Table, UserData, UserDataMethods};
 
 use crate::astra::host::request::IncomingRequest;
 use crate::convert;
-use crate::cookie::LuaCookie;
-use crate::multipart::Multipart;
+use crate::http::cookie::LuaCookie;
+use crate::http::multipart::Multipart;
 use crate::scoped::Scoped;
 
 pub struct LuaRequest {
@@ -107,7 +107,7 @@ pub struct LuaBody(Rc<[u8]>);
 impl UserData for LuaBody {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_method("text", |lua, this, ()| lua.create_string(&*this.0));
-        methods.add_method("json", |lua, this, ()| crate::json::decode(lua, &this.0, "the body"));
+        methods.add_method("json", |lua, this, ()| crate::stdlib::serde::json::decode(lua, &this.0, "the body"));
         methods.add_method("bytes", |lua, this, ()| lua.create_sequence_from(this.0.iter().copied()));
     }
 }

@@ -1,0 +1,9 @@
+//! Lua's `http` module on the server side: the request and response a route callback
+//! gets, the WebSocket a handler holds, cookies and multipart bodies. The Lua half is
+//! `lua/http.lua`.
+
+pub mod cookie;
+pub mod multipart;
+pub mod request;
+pub mod response;
+pub mod socket;

@@ -1,0 +1,6 @@
+//! The Astra standard library's modules, one file each, named as Lua requires them; each
+//! beside its Lua half in `lua/` where it has one. `modules.rs` registers them.
+
+pub mod crypto;
+pub mod datetime;
+pub mod serde;
