@@ -4,11 +4,62 @@
 
 ---@class Astra
 ---@field version string
+---@field main_script string
+---@field current_script string
 Astra = {}
 
----Pretty-prints values (tables in full) to the host's log.
+---Prints each value followed by a space (tables in full, keys sorted) to the app's log, or
+---to standard output under `astra-host run`.
+---@param ... any
+function print(...) end
+
+---The same as `print`.
 ---@param ... any
 function pprint(...) end
+
+---One of the variables the app's config gives it (astra.toml [env], .env), or one it set.
+---@param key string
+---@return string?
+function getenv(key) end
+
+---Sets a variable of this instance's own environment.
+---@param key string
+---@param value string
+function setenv(key, value) end
+
+---@class RuntimeVersion
+---@field display string The Astra API version implemented, e.g. "0.52.0"
+---@field semantic { major: integer, minor: integer, patch: integer }
+
+---@class Runtime
+---@field name string "astra-host"
+---@field url string
+---@field version RuntimeVersion
+---@field host { name: string, version: string }
+
+---@type Runtime
+_RUNTIME = {}
+
+---The entry script, relative to the app folder.
+---@type string
+MAIN_SCRIPT = ""
+
+---The script being run (the entry script, or a module while it is required).
+---@type string
+CURRENT_SCRIPT = ""
+
+---The entry script, then what followed `--` on `astra-host run`'s command line.
+---@type string[]
+arg = {}
+
+---LuaJIT's: table.unpack.
+unpack = table.unpack
+
+---LuaJIT's: load, text chunks only.
+loadstring = load
+
+---LuaJIT's bit library: 32-bit operations with signed results.
+bit = {}
 
 ---@class HTTPBody
 ---@field text fun(body: HTTPBody): string The body as it came

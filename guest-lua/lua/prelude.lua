@@ -1,5 +1,5 @@
--- Globals every app sees: Astra, print, pprint; app-local `require`; and the error handler
--- the guest runs every callback under.
+-- Globals every app sees: Astra, the LuaJIT shim; app-local `require`; and the error
+-- handler the guest runs every callback under.
 local internal = ...
 
 -- Only the read-only half of the debug library, under both of its names: the rest can
@@ -24,48 +24,56 @@ function dofile(filename)
     return chunk()
 end
 
+-- The seed's `Astra`; `print` and `pprint`, `_RUNTIME` and the script globals are set by
+-- the guest (globals.rs) once this has run.
 Astra = { version = internal.version }
 
-local function sort_keys(a, b)
-    local ta, tb = type(a), type(b)
-    if ta ~= tb then return ta < tb end
-    if ta == "number" or ta == "string" then return a < b end
-    return tostring(a) < tostring(b)
-end
+-- Astra runs LuaJIT unless told otherwise, and apps written for it use LuaJIT's `unpack`,
+-- `loadstring` and `bit`.
+unpack = table.unpack
+loadstring = load
 
-local function pretty(value, indent, seen)
-    if type(value) == "string" then return string.format("%q", value) end
-    if type(value) ~= "table" then return tostring(value) end
-    if seen[value] then return "<cycle>" end
-    local keys = {}
-    for key in pairs(value) do keys[#keys + 1] = key end
-    if #keys == 0 then return "{}" end
-    table.sort(keys, sort_keys)
-    seen[value] = true
-    local pad = string.rep("  ", indent + 1)
-    local lines = {}
-    for i, key in ipairs(keys) do
-        local name = type(key) == "string" and key:match("^[%a_][%w_]*$") and key
-            or "[" .. pretty(key, indent + 1, seen) .. "]"
-        lines[i] = pad .. name .. " = " .. pretty(value[key], indent + 1, seen)
+-- LuaJIT's `bit`: 32-bit operations whose results are signed 32-bit numbers.
+local function tobit(x)
+    x = math.tointeger(x) or math.floor(x + 0.5)
+    x = x & 0xffffffff
+    if x >= 0x80000000 then x = x - 0x100000000 end
+    return x
+end
+local function fold(op)
+    return function(x, ...)
+        local result = tobit(x)
+        for i = 1, select("#", ...) do result = op(result, tobit((select(i, ...)))) end
+        return tobit(result)
     end
-    seen[value] = nil
-    return "{\n" .. table.concat(lines, ",\n") .. "\n" .. string.rep("  ", indent) .. "}"
 end
-
-local function joined(render, ...)
-    local parts = table.pack(...)
-    for i = 1, parts.n do parts[i] = render(parts[i]) end
-    return table.concat(parts, "\t", 1, parts.n)
+local function rotate_left(x, n)
+    n = n & 31
+    local unsigned = tobit(x) & 0xffffffff
+    return tobit((unsigned << n) | (unsigned >> (32 - n)))
 end
-
-function print(...)
-    internal.log("info", joined(tostring, ...))
-end
-
-function pprint(...)
-    internal.log("info", joined(function(v) return pretty(v, 0, {}) end, ...))
-end
+bit = {
+    tobit = tobit,
+    bnot = function(x) return tobit(~tobit(x)) end,
+    band = fold(function(a, b) return a & b end),
+    bor = fold(function(a, b) return a | b end),
+    bxor = fold(function(a, b) return a ~ b end),
+    lshift = function(x, n) return tobit(tobit(x) << (n & 31)) end,
+    rshift = function(x, n) return tobit((tobit(x) & 0xffffffff) >> (n & 31)) end,
+    arshift = function(x, n) return tobit(tobit(x) // (1 << (n & 31))) end,
+    rol = rotate_left,
+    ror = function(x, n) return rotate_left(x, 32 - (n & 31)) end,
+    bswap = function(x)
+        local u = tobit(x) & 0xffffffff
+        return tobit(((u & 0xff) << 24) | ((u & 0xff00) << 8) | ((u >> 8) & 0xff00) | (u >> 24))
+    end,
+    tohex = function(x, n)
+        n = n or 8
+        local digits = math.min(math.max(math.abs(n), 1), 8)
+        local value = (tobit(x) & 0xffffffff) & ((1 << (4 * digits)) - 1)
+        return string.format("%0" .. digits .. (n < 0 and "X" or "x"), value)
+    end,
+}
 
 -- No processes in the sandbox: say so, rather than fail in some less obvious way.
 local function no_processes(name)

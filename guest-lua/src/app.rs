@@ -16,7 +16,7 @@ use crate::exports::astra::host::app::{
 };
 use crate::http::{request, response, socket};
 use crate::scoped::Scoped;
-use crate::{allocator, convert, modules};
+use crate::{allocator, convert, globals, modules};
 
 pub struct App {
     lua: Lua,
@@ -66,7 +66,8 @@ impl Callback {
 }
 
 impl App {
-    pub fn start(config: &StartConfig) -> Result<(App, Manifest), LuaError> {
+    /// Runs the entry script; the manifest of the server it ran, if it ran one.
+    pub fn start(config: &StartConfig) -> Result<(App, Option<Manifest>), LuaError> {
         // SAFETY: the debug library is the one unsafe one; the prelude keeps what it needs
         // and leaves apps only its read-only half (traceback, getinfo).
         let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::DEBUG, LuaOptions::default()) };
@@ -78,7 +79,8 @@ impl App {
         lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
         let lua_error = |e: mlua::Error| errors::from_mlua(&e);
         allocator::install(&lua, usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX)).map_err(lua_error)?;
-        let error_handler = modules::install(&lua).map_err(lua_error)?;
+        let script = globals::Script { entry: &config.entry, arguments: &config.arguments };
+        let error_handler = modules::install(&lua, &script).map_err(lua_error)?;
 
         let source = std::fs::read(format!("/app/{}", config.entry))
             .map_err(|e| plain(format!("cannot read {}: {}", config.entry, io_reason(&e))))?;
@@ -91,10 +93,10 @@ impl App {
         app.protected(chunk, ())?;
 
         let server: Option<Table> = app.lua.named_registry_value(modules::SERVER_KEY).map_err(lua_error)?;
-        let Some(server) = server else {
-            return Err(plain(format!("{} finished without calling server:run()", config.entry)));
-        };
-        app.into_manifest(&server)
+        match server {
+            Some(server) => app.into_manifest(&server).map(|(app, manifest)| (app, Some(manifest))),
+            None => Ok((app, None)),
+        }
     }
 
     pub fn handle(&self, route: u32, incoming: IncomingRequest) -> Result<Response, LuaError> {

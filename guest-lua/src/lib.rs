@@ -20,6 +20,7 @@ mod allocator;
 mod app;
 mod convert;
 mod errors;
+mod globals;
 mod http;
 mod modules;
 mod scoped;
@@ -36,7 +37,7 @@ thread_local! {
 struct Component;
 
 impl Guest for Component {
-    fn start(config: StartConfig) -> Result<Manifest, LuaError> {
+    fn start(config: StartConfig) -> Result<Option<Manifest>, LuaError> {
         let (app, manifest) = app::App::start(&config)?;
         APP.with_borrow_mut(|slot| *slot = Some(app));
         Ok(manifest)

@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use mlua::{Function, Lua, Table};
 
-use crate::astra::host::runtime::{self, Level};
+use crate::astra::host::runtime;
+use crate::globals;
 
 /// Registry slot of the server whose `run` was called.
 pub const SERVER_KEY: &str = "astra.server";
@@ -20,9 +21,10 @@ const HTTP: &str = include_str!("../lua/http.lua");
 
 /// Sets up globals and `require`-able modules; returns the error handler that every call
 /// into Lua runs under (see `errors`).
-pub fn install(lua: &Lua) -> mlua::Result<Function> {
+pub fn install(lua: &Lua, script: &globals::Script<'_>) -> mlua::Result<Function> {
     let internal = internal_functions(lua)?;
     let error_handler: Function = lua.load(PRELUDE).set_name("@astra/prelude.lua").call(internal.clone())?;
+    globals::install(lua, script)?;
 
     let package: Table = lua.globals().get("package")?;
     // Astra's docs use `http` without requiring it in places, so it is loaded up front, as
@@ -57,19 +59,6 @@ fn internal_functions(lua: &Lua) -> mlua::Result<Table> {
     // for `os.clock`, which apps read twice and subtract.
     let started = Instant::now();
     internal.set("clock", lua.create_function(move |_, ()| Ok(started.elapsed().as_secs_f64()))?)?;
-    internal.set(
-        "log",
-        lua.create_function(|_, (level, message): (String, String)| {
-            let level = match level.as_str() {
-                "debug" => Level::Debug,
-                "warn" => Level::Warn,
-                "error" => Level::Error,
-                _ => Level::Info,
-            };
-            runtime::log(level, &message);
-            Ok(())
-        })?,
-    )?;
     internal.set("run", lua.create_function(|lua, server: Table| lua.set_named_registry_value(SERVER_KEY, server))?)?;
     internal.set(
         "shutdown",

@@ -44,10 +44,16 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run one app, like `astra run`: it listens on its own server.hostname and server.port.
+    /// Run one script, like `astra run`: a server listens on its own server.hostname and
+    /// server.port; a script that never calls server:run() runs to its end, printing to
+    /// standard output, and exits non-zero on an uncaught error.
     Run {
-        /// The app's entry script; the folder it is in is the app folder.
-        file: PathBuf,
+        /// The script, or a folder holding an init.lua; the folder it is in is the app
+        /// folder [default: ./init.lua].
+        target: Option<PathBuf>,
+        /// Given to the script as arg[2], arg[3], ... (after `--`).
+        #[arg(last = true, value_name = "ARGS")]
+        arguments: Vec<String>,
     },
     /// Write LuaLS type definitions of the API (.astra/astra.d.lua) and a .luarc.json, for editors.
     Export {
@@ -88,9 +94,10 @@ pub struct HostArgs {
     #[arg(global = true, long, env = "ASTRA_NO_CACHE")]
     pub no_cache: bool,
 
-    /// Instances alive at once over all apps, reserved up front by the pooling allocator.
-    #[arg(global = true, long, env = "ASTRA_INSTANCE_SLOTS", value_name = "N", default_value_t = 2000)]
-    pub instance_slots: u32,
+    /// Instances alive at once over all apps, reserved up front by the pooling allocator
+    /// [default: 2000; for `run`, the app's max_instances].
+    #[arg(global = true, long, env = "ASTRA_INSTANCE_SLOTS", value_name = "N")]
+    pub instance_slots: Option<u32>,
 
     /// Instances idle this long are released (one per app stays warm), e.g. 60s.
     #[arg(global = true, long, env = "ASTRA_IDLE_TIMEOUT", value_name = "TIME", default_value = "60s")]

@@ -14,21 +14,29 @@ use std::io::{self, IsTerminal, Write};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
+/// The log target of the line that says where the host listens, which `quiet` keeps.
+pub const LISTENING: &str = "astra_host::listening";
+
 /// Logs to standard error, with colours on a terminal. `ASTRA_LOG=debug` means
 /// astra-host's and the apps' debug lines, not every dependency's; a full filter
-/// (`ASTRA_LOG=info,cranelift=debug`) is taken as written.
-pub fn init() {
+/// (`ASTRA_LOG=info,cranelift=debug`) is taken as written. `quiet` (`astra-host run`, whose
+/// script prints to standard output) makes warnings the default, and where it listens.
+pub fn init(quiet: bool) {
     let ansi = io::stderr().is_terminal();
     tracing_subscriber::fmt()
-        .with_env_filter(filter())
+        .with_env_filter(filter(quiet))
         .with_writer(OneLinePerRecord { ansi })
         .with_ansi(ansi)
         .with_target(false)
         .init();
 }
 
-fn filter() -> EnvFilter {
-    let level = std::env::var("ASTRA_LOG").unwrap_or_else(|_| "info".into());
+fn filter(quiet: bool) -> EnvFilter {
+    let level = match std::env::var("ASTRA_LOG") {
+        Ok(level) => level,
+        Err(_) if quiet => format!("warn,{LISTENING}=info"),
+        Err(_) => "info".into(),
+    };
     let filter = if level.contains(['=', ',']) { level } else { format!("warn,astra_host={level},app={level}") };
     EnvFilter::try_new(&filter).unwrap_or_else(|_| {
         eprintln!("warning: ASTRA_LOG={filter:?} is not a log filter; using info");

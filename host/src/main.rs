@@ -9,7 +9,7 @@ use clap::Parser;
 use tokio::net::TcpListener;
 use wasmtime::{Result, bail, format_err};
 
-use astra_host::apps::app::{App, AppSource, AppState};
+use astra_host::apps::app::{App, AppSource, AppState, RunScript};
 use astra_host::apps::{HostOptions, Registry};
 use astra_host::cli::{Cli, Command, HostArgs};
 use astra_host::config::limits::{Authority, Limits};
@@ -24,7 +24,7 @@ const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    astra_host::logging::init();
+    astra_host::logging::init(matches!(cli.command, Some(Command::Run { .. })));
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = cli.host.workers {
         runtime.worker_threads(workers.get());
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     match (cli.command, cli.apps) {
-        (Some(Command::Run { file }), None) => run_one(&file, cli.host).await,
+        (Some(Command::Run { target, arguments }), None) => run_one(target, arguments, cli.host).await,
         (Some(Command::Export { dir }), None) => {
             for path in
                 astra_host::export::export(&dir).map_err(|e| format_err!("cannot write to {}: {e}", dir.display()))?
@@ -64,7 +64,7 @@ async fn run(cli: Cli) -> Result<()> {
 
 async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
     let (operator, limits) = operator_config(&args)?;
-    let sandbox = sandbox(&args, &operator, &limits)?;
+    let sandbox = sandbox(&args, &operator, &limits, false)?;
     let options = HostOptions {
         operator,
         domains: args.domains.iter().map(|d| d.trim_matches('.').to_ascii_lowercase()).collect(),
@@ -80,9 +80,9 @@ async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
     serve(registry, listen, &args, None).await
 }
 
-async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
+async fn run_one(target: Option<PathBuf>, arguments: Vec<String>, args: HostArgs) -> Result<()> {
     let (operator, limits) = operator_config(&args)?;
-    let sandbox = sandbox(&args, &operator, &limits)?;
+    let file = script_path(target)?;
     let file_name = file
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
@@ -97,12 +97,14 @@ async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
         dir,
         data_dir: args.data_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
         hosts: Vec::new(),
-        entry_override: Some(file_name),
+        run: Some(RunScript { path: file_name, arguments }),
     };
+    let sandbox = sandbox(&args, &operator, &limits, true)?;
     let limits = operator.limits_for(&source.name, &limits).map_err(|e| format_err!("{e}"))?;
     let app = App::load(sandbox, source, &limits).await;
     let listen = match &*app.state() {
         AppState::Failed(message) => bail!("{message}"),
+        AppState::Finished => return Ok(()),
         AppState::Ready(ready) => match args.listen {
             Some(listen) => listen,
             None => {
@@ -118,6 +120,16 @@ async fn run_one(file: &Path, args: HostArgs) -> Result<()> {
     serve(Arc::new(Registry::single(app)), listen, &args, Some(app_shutdown)).await
 }
 
+/// `run`'s script: the file named, a folder's `init.lua`, or `./init.lua`.
+fn script_path(target: Option<PathBuf>) -> Result<PathBuf> {
+    let target = target.unwrap_or_else(|| PathBuf::from("."));
+    let file = if target.is_dir() { target.join("init.lua") } else { target };
+    if !file.is_file() {
+        bail!("{} is not a script: give a .lua file, or a folder with an init.lua", file.display());
+    }
+    Ok(file)
+}
+
 async fn serve(
     registry: Arc<Registry>,
     listen: SocketAddr,
@@ -127,7 +139,7 @@ async fn serve(
     let listener = TcpListener::bind(listen).await.map_err(|e| format_err!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr()?;
     tokio::spawn(registry.clone().release_idle_instances(args.idle_timeout.0));
-    tracing::info!("listening on http://{address}");
+    tracing::info!(target: astra_host::logging::LISTENING, "listening on http://{address}");
     let stop = async move {
         match app_shutdown {
             Some(app) => tokio::select! {
@@ -181,12 +193,13 @@ fn operator_config(args: &HostArgs) -> Result<(OperatorConfig, Limits)> {
 }
 
 /// The engine, its pool's slots sized for the largest memory any app is given.
-fn sandbox(args: &HostArgs, operator: &OperatorConfig, limits: &Limits) -> Result<Arc<Sandbox>> {
+fn sandbox(args: &HostArgs, operator: &OperatorConfig, limits: &Limits, run_mode: bool) -> Result<Arc<Sandbox>> {
     let mut memory = limits.memory;
     for name in operator.apps.keys() {
         memory = memory.max(operator.limits_for(name, limits).map_err(|e| format_err!("{e}"))?.memory);
     }
-    let slots = args.instance_slots.max(1);
+    // `run` serves one app: as many slots as it may have instances, unless told otherwise.
+    let slots = args.instance_slots.unwrap_or(if run_mode { limits.max_instances } else { 2000 }).max(1);
     raise_open_files_limit(slots, max_handles(limits.open_files));
     let pool = (!args.no_pooling).then_some(PoolSettings { slots, memory });
     let cache_dir = if args.no_cache { None } else { args.cache_dir.clone().or_else(default_cache_dir) };

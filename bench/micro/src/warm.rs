@@ -63,7 +63,7 @@ impl WarmApp {
             open_files: Limits::default().open_files,
             data_quota: Arc::default(),
             shutdown: Arc::new(ShutdownSignal::default()),
-            log: Arc::new(AppLog::new("bench".into(), &Limits::default())),
+            log: Arc::new(AppLog::new("bench".into(), &Limits::default(), false)),
         };
         WarmApp { sandbox, spec, dir }
     }
@@ -71,7 +71,7 @@ impl WarmApp {
     /// A new instance that has run the app's entry script.
     pub async fn instance(&self) -> Instance {
         let mut instance = Instance::new(&self.sandbox, &self.spec).await.expect("instantiates");
-        let config = StartConfig { entry: "init.lua".into(), lua_memory_limit: 58 << 20 };
+        let config = StartConfig { entry: "init.lua".into(), arguments: Vec::new(), lua_memory_limit: 58 << 20 };
         instance.start(config, LIMITS).await.expect("starts");
         instance
     }

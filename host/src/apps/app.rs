@@ -18,7 +18,8 @@ use crate::config::app::AppConfig;
 use crate::config::limits::Limits;
 use crate::sandbox::engine::Sandbox;
 use crate::sandbox::instance::CallError;
-use crate::sandbox::pool::Pool;
+use crate::sandbox::instance::CallLimits;
+use crate::sandbox::pool::{EntryScript, Pool};
 use crate::sandbox::store::InstanceSpec;
 use crate::services::runtime::AppLog;
 use crate::shutdown::ShutdownSignal;
@@ -42,6 +43,8 @@ pub struct App {
 pub enum AppState {
     Ready(Ready),
     Failed(String),
+    /// `astra-host run`: the script ran to its end without serving anything.
+    Finished,
 }
 
 pub struct Ready {
@@ -71,8 +74,18 @@ pub struct AppSource {
     /// Host names the app answers to: `<name>.localhost`, `<name>.<domain>` for each
     /// `--domain`, and those the operator's config grants it.
     pub hosts: Vec<String>,
-    /// `run` mode names the entry script on the command line.
-    pub entry_override: Option<String>,
+    /// `astra-host run`: the script named on the command line, which may also run to its
+    /// end without serving anything.
+    pub run: Option<RunScript>,
+}
+
+/// What `astra-host run` was given.
+#[derive(Clone, Debug)]
+pub struct RunScript {
+    /// Relative to the app folder.
+    pub path: String,
+    /// What follows `--` on the command line.
+    pub arguments: Vec<String>,
 }
 
 impl App {
@@ -82,7 +95,9 @@ impl App {
         let shutdown = Arc::new(ShutdownSignal::default());
         let config = AppConfig::load(&source.dir, given);
         let state = start(&sandbox, &source, &name, config, &shutdown).await;
-        if let AppState::Failed(message) = &state {
+        if let AppState::Failed(message) = &state
+            && source.run.is_none()
+        {
             tracing::error!("[{name}] did not start: {message}");
         }
         let hosts = source.hosts.clone();
@@ -101,6 +116,7 @@ impl App {
         match &*self.state() {
             AppState::Ready(_) => "ready".into(),
             AppState::Failed(message) => format!("failed: {message}"),
+            AppState::Finished => "finished".into(),
         }
     }
 
@@ -113,7 +129,7 @@ impl App {
             let config = AppConfig::load(&self.source.dir, &self.given);
             let state = start(&sandbox, &self.source, &self.name, config, &self.shutdown).await;
             match &state {
-                AppState::Ready(_) => tracing::info!("[{}] started on a later try", self.name),
+                AppState::Ready(_) | AppState::Finished => tracing::info!("[{}] started on a later try", self.name),
                 AppState::Failed(message) => {
                     delay = (delay * 2).min(LAST_RETRY);
                     tracing::warn!("[{}] still does not start: {message}; next try in {delay:?}", self.name);
@@ -144,7 +160,10 @@ async fn start(
              by the operator (hosts in the [apps.{name}] section of the --config file)"
         );
     }
-    let entry = source.entry_override.clone().unwrap_or(config.entry);
+    let entry = match &source.run {
+        Some(run) => EntryScript { path: run.path.clone(), arguments: run.arguments.clone() },
+        None => EntryScript { path: config.entry, arguments: Vec::new() },
+    };
     let app_dir = match source.dir.canonicalize() {
         Ok(dir) => dir,
         Err(e) => return AppState::Failed(format!("cannot open the app folder: {e}")),
@@ -161,11 +180,12 @@ async fn start(
         open_files: config.limits.open_files,
         data_quota: Arc::default(),
         shutdown: shutdown.clone(),
-        log: Arc::new(AppLog::new(name.clone(), &config.limits)),
+        log: Arc::new(AppLog::new(name.clone(), &config.limits, source.run.is_some())),
     };
     let limits = config.limits.clone();
     let pool = Pool::new(sandbox.clone(), spec, entry.clone(), config.limits);
-    let (instance, manifest) = match pool.start_instance().await {
+    let start_limits = if source.run.is_some() { CallLimits::SCRIPT } else { pool.start_limits() };
+    let (instance, manifest) = match pool.start_instance(start_limits).await {
         Ok(started) => started,
         Err(CallError::Lua(error)) => {
             if !error.traceback.is_empty() {
@@ -173,11 +193,16 @@ async fn start(
             }
             return AppState::Failed(error.message);
         }
-        Err(CallError::Fault(fault)) => return AppState::Failed(format!("{entry}: {fault}")),
+        Err(CallError::Fault(fault)) => return AppState::Failed(format!("{}: {fault}", entry.path)),
+    };
+    let manifest = match manifest {
+        Some(manifest) => manifest,
+        None if source.run.is_some() => return AppState::Finished,
+        None => return AppState::Failed(pool.not_a_server()),
     };
     let routes = match RouteTable::build(&manifest.routes, &app_dir) {
         Ok(routes) => routes,
-        Err(message) => return AppState::Failed(format!("{entry}: {message}")),
+        Err(message) => return AppState::Failed(format!("{}: {message}", entry.path)),
     };
     let app_limit = limits.body_limit;
     for route in routes.targets().filter(|route| route.options.body_limit.is_some_and(|n| n as u64 > app_limit.0)) {

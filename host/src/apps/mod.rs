@@ -88,7 +88,7 @@ impl Registry {
                 name,
                 dir: entry.path(),
                 hosts,
-                entry_override: None,
+                run: None,
             });
         }
         sources.sort_by(|a, b| a.name.cmp(&b.name));
@@ -178,7 +178,7 @@ impl Registry {
             .map(|app| {
                 let routes = match &*app.state() {
                     AppState::Ready(ready) => ready.routes.len.to_string(),
-                    AppState::Failed(_) => "-".into(),
+                    AppState::Failed(_) | AppState::Finished => "-".into(),
                 };
                 [app.name.to_string(), app.hosts.join(", "), routes, app.status()]
             })

@@ -82,7 +82,7 @@ async fn serve_app(app: &Arc<App>, request: Request<Body>, client: SocketAddr) -
     let state = app.state();
     let ready = match &*state {
         AppState::Ready(ready) => ready,
-        AppState::Failed(_) => {
+        AppState::Failed(_) | AppState::Finished => {
             return reply::plain(StatusCode::SERVICE_UNAVAILABLE, "this app failed to start; the host log says why");
         }
     };

@@ -83,6 +83,12 @@ pub struct CallLimits {
     pub wall_time: Option<Duration>,
 }
 
+impl CallLimits {
+    /// For a script `astra-host run` runs to its end, as `astra run` does: no CPU or wall
+    /// time limit (its memory limit stays), and Ctrl-C stops it.
+    pub const SCRIPT: CallLimits = CallLimits { cpu_time: Duration::from_secs(100 * 365 * 24 * 3600), wall_time: None };
+}
+
 impl Instance {
     pub async fn new(sandbox: &Sandbox, spec: &InstanceSpec) -> wasmtime::Result<Instance> {
         let mut store = Store::new(&sandbox.engine, GuestState::new(spec, sandbox.lanes.clone())?);
@@ -111,7 +117,8 @@ impl Instance {
         self.store.data().data_writable
     }
 
-    pub async fn start(&mut self, config: StartConfig, limits: CallLimits) -> Result<Manifest, CallError> {
+    /// Runs the entry script; the manifest of the server it ran, if it ran one.
+    pub async fn start(&mut self, config: StartConfig, limits: CallLimits) -> Result<Option<Manifest>, CallError> {
         self.begin(limits)?;
         let call = self.guest.astra_host_app().call_start(&mut self.store, &config);
         let outcome = within(limits.wall_time, call).await;

@@ -23,10 +23,18 @@ use crate::sandbox::scheduler::HostWork;
 use crate::sandbox::store::InstanceSpec;
 use crate::services::runtime::AppLog;
 
+/// The script an app's instances start from, and what Lua's `arg` holds after it.
+#[derive(Clone, Debug)]
+pub struct EntryScript {
+    /// Relative to the app folder.
+    pub path: String,
+    pub arguments: Vec<String>,
+}
+
 pub struct Pool {
     sandbox: Arc<Sandbox>,
     spec: InstanceSpec,
-    entry: String,
+    entry: EntryScript,
     limits: Limits,
     /// Warm instances, each with the time it was given back; the newest last.
     idle: Mutex<Vec<(Instance, Instant)>>,
@@ -53,7 +61,7 @@ pub enum AcquireError {
 }
 
 impl Pool {
-    pub fn new(sandbox: Arc<Sandbox>, spec: InstanceSpec, entry: String, limits: Limits) -> Arc<Pool> {
+    pub fn new(sandbox: Arc<Sandbox>, spec: InstanceSpec, entry: EntryScript, limits: Limits) -> Arc<Pool> {
         Arc::new(Pool {
             sandbox,
             spec,
@@ -89,14 +97,29 @@ impl Pool {
         }
     }
 
-    /// Makes and starts an instance; the app's manifest comes from its entry script.
-    pub async fn start_instance(&self) -> Result<(Instance, Manifest), CallError> {
+    /// The limits of starting an instance to serve requests.
+    pub fn start_limits(&self) -> CallLimits {
+        self.call_limits(Instant::now() + self.limits.request_timeout.0)
+    }
+
+    /// Makes an instance and runs its entry script under `limits`; the manifest of the
+    /// server the script ran, if it ran one.
+    pub async fn start_instance(&self, limits: CallLimits) -> Result<(Instance, Option<Manifest>), CallError> {
         let mut instance = Instance::new(&self.sandbox, &self.spec)
             .await
             .map_err(|e| CallError::Fault(crate::sandbox::instance::Fault::Crash(format!("{e:#}"))))?;
-        let config = StartConfig { entry: self.entry.clone(), lua_memory_limit: self.limits.lua_memory().0 };
-        let manifest = instance.start(config, self.call_limits(Instant::now() + self.limits.request_timeout.0)).await?;
+        let config = StartConfig {
+            entry: self.entry.path.clone(),
+            arguments: self.entry.arguments.clone(),
+            lua_memory_limit: self.limits.lua_memory().0,
+        };
+        let manifest = instance.start(config, limits).await?;
         Ok((instance, manifest))
+    }
+
+    /// What a started instance serves, or why it serves nothing.
+    pub fn not_a_server(&self) -> String {
+        format!("{} finished without calling server:run()", self.entry.path)
     }
 
     /// Keeps a started instance for the next request, if it is healthy and its data
@@ -218,8 +241,9 @@ impl Admission {
             Some((instance, _)) => instance,
             // Boxed: instantiation's future is large, and every request's future would
             // carry it.
-            None => match Box::pin(pool.start_instance()).await {
-                Ok((instance, _)) => instance,
+            None => match Box::pin(pool.start_instance(pool.start_limits())).await {
+                Ok((instance, Some(_))) => instance,
+                Ok((_, None)) => return Err(AcquireError::Start(pool.not_a_server())),
                 Err(CallError::Lua(error)) => return Err(AcquireError::Start(error.message)),
                 Err(CallError::Fault(fault)) => return Err(AcquireError::Start(fault.to_string())),
             },

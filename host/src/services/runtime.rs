@@ -29,11 +29,15 @@ const COUNT_EVERY: Duration = Duration::from_secs(1);
 pub struct AppLog {
     app: Arc<str>,
     budget: LogBudget,
+    /// `astra-host run`: what the app prints goes to standard output as it is, as under
+    /// `astra run`; the host's lines about it still go to the log.
+    prints_to_stdout: bool,
 }
 
 impl AppLog {
-    pub fn new(app: Arc<str>, limits: &Limits) -> AppLog {
-        AppLog { budget: LogBudget::new(limits.log_lines_per_second, limits.log_bytes_per_second.0), app }
+    pub fn new(app: Arc<str>, limits: &Limits, prints_to_stdout: bool) -> AppLog {
+        let budget = LogBudget::new(limits.log_lines_per_second, limits.log_bytes_per_second.0);
+        AppLog { app, budget, prints_to_stdout }
     }
 
     pub fn app(&self) -> &str {
@@ -42,6 +46,12 @@ impl AppLog {
 
     /// A line the app wrote itself (`print`), under the `app` log target.
     pub fn print(&self, level: Level, message: &str) {
+        if self.prints_to_stdout {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{message}").and_then(|()| stdout.flush());
+            return;
+        }
         if !self.admit(level, "app", message) {
             return;
         }
