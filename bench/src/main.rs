@@ -348,12 +348,12 @@ async fn startup() -> Vec<Row> {
         let first = Instant::now();
         let answered = host.get("app0", "/").await.is_some();
         let first_request = first.elapsed();
-        let rss = host.resident_mib();
-        per_app.push((count, rss));
+        let (pss, rss) = (host.proportional_mib(), host.resident_mib());
+        per_app.push((count, pss));
         rows.push(Row::note(
             &format!("{count} app(s): start-up"),
             format!(
-                "ready in {:.0} ms, {rss:.0} MiB resident; first request {:.2} ms{}",
+                "ready in {:.0} ms, {pss:.0} MiB resident (PSS; RSS {rss:.0} MiB); first request {:.2} ms{}",
                 ready.as_secs_f64() * 1e3,
                 first_request.as_secs_f64() * 1e3,
                 if answered { "" } else { " (failed)" }
@@ -362,8 +362,10 @@ async fn startup() -> Vec<Row> {
         drop(host);
         let _ = std::fs::remove_dir_all(apps);
     }
-    if let (Some((_, one)), Some((_, hundred))) = (per_app.first(), per_app.get(1)) {
-        rows.push(Row::note("memory per idle app (warm instance)", format!("{:.2} MiB", (hundred - one) / 99.0)));
+    // Between 100 and 1000 apps: the first start may also compile the guest.
+    if let (Some((_, hundred)), Some((_, thousand))) = (per_app.get(1), per_app.get(2)) {
+        let per_app = (thousand - hundred) / 900.0;
+        rows.push(Row::note("memory per idle app (warm instance, PSS)", format!("{per_app:.2} MiB")));
     }
     rows
 }

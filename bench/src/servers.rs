@@ -95,12 +95,25 @@ impl Server {
         outcome
     }
 
+    /// Resident memory in MiB, as `ps` counts it (RSS).
     pub fn resident_mib(&self) -> f64 {
+        self.memory_field("status", "VmRSS:")
+    }
+
+    /// Resident memory in MiB with each shared page divided among those mapping it (PSS):
+    /// the memory the host really uses. Every instance maps the guest's memory image, and
+    /// RSS counts a page of it once per instance that touched it (or its neighbours: the
+    /// kernel maps pages around a fault), so with 1000 idle apps RSS counts the image's
+    /// pages a thousand times over.
+    pub fn proportional_mib(&self) -> f64 {
+        self.memory_field("smaps_rollup", "Pss:")
+    }
+
+    fn memory_field(&self, file: &str, field: &str) -> f64 {
         let Some(pid) = self.child.id() else { return 0.0 };
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
+        let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default();
+        text.lines()
+            .find_map(|line| line.strip_prefix(field))
             .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
             .map_or(0.0, |kib| kib / 1024.0)
     }

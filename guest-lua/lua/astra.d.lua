@@ -275,3 +275,56 @@ http = {}
 ---@class CryptoModule
 ---@field hash fun(kind: "sha2_256"|"sha2_512"|"sha3_256"|"sha3_512", input: string): string Hex digest
 ---@field base64 { encode: fun(s: string): string, decode: fun(s: string): string, encode_urlsafe: fun(s: string): string, decode_urlsafe: fun(s: string): string }
+
+---@class Observable
+---@field value any
+---@field observers function[]
+---@field subscribe fun(self: Observable, observer: fun(data: any))
+---@field unsubscribe fun(self: Observable, observer: fun(data: any))
+---@field publish fun(self: Observable, data: any)
+
+---@class Stores
+---@field observable fun(value: any): Observable
+---@field pubsub { subscribe: fun(topic: string, fn: fun(data: any, topic: string)), unsubscribe: fun(topic: string, fn: function?), publish: fun(topic: string, data: any) }
+
+---@class Expectation
+---@field to Expectation
+---@field to_not Expectation
+---@field be Expectation|fun(other: any)
+---@field a fun(kind: string|table)
+---@field an fun(kind: string|table)
+---@field truthy fun()
+---@field exist fun()
+---@field equal fun(other: any, margin: number?)
+---@field have fun(item: any)
+---@field fail Expectation|fun()
+---@field with fun(pattern: string)
+---@field match fun(pattern: string)
+
+---@class Test
+---@field describe fun(name: string, body: function)
+---@field it fun(name: string, body: function)
+---@field test fun(name: string, body: function)
+---@field before fun(hook: fun(name: string))
+---@field after fun(hook: fun(name: string))
+---@field expect fun(value: any): Expectation
+---@field spy fun(target: table|function, name: string|function?, run: function?): table
+---@field nocolor fun(): Test
+---@field paths table
+---@field passes integer
+---@field errors integer
+---@field level integer
+
+---@class Regex
+---@field is_match fun(self: Regex, text: string): boolean
+---@field captures fun(self: Regex, text: string): string[][]
+---@field replace fun(self: Regex, text: string, replacement: string, limit: integer?): string
+
+---@class Validator
+---@field kind string
+---@field validate fun(self: Validator, value: any): boolean, string?
+
+---Compiles a regex (Rust's syntax); a global once `validation` is required.
+---@param expression string
+---@return Regex
+function regex(expression) end

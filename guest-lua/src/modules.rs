@@ -18,6 +18,10 @@ pub const SERVER_KEY: &str = "astra.server";
 
 const PRELUDE: &str = include_str!("../lua/prelude.lua");
 const HTTP: &str = include_str!("../lua/http.lua");
+const BIT: &str = include_str!("../lua/bit.lua");
+const STORES: &str = include_str!("../lua/stores.lua");
+const TEST: &str = include_str!("../lua/test.lua");
+const VALIDATION: &str = include_str!("../lua/validation.lua");
 
 /// Sets up globals and `require`-able modules; returns the error handler that every call
 /// into Lua runs under (see `errors`).
@@ -35,11 +39,32 @@ pub fn install(lua: &Lua, script: &globals::Script<'_>) -> mlua::Result<Function
     loaded.set("astra.http", &http)?;
     lua.globals().set("http", http)?;
     let preload: Table = package.get("preload")?;
-    preload.set("datetime", lua.create_function(|lua, ()| crate::stdlib::datetime::module(lua))?)?;
-    preload.set("crypto", lua.create_function(|lua, ()| crate::stdlib::crypto::module(lua))?)?;
-    preload.set("serde", lua.create_function(|lua, ()| crate::stdlib::serde::module(lua))?)?;
+    let require: Function = lua.globals().get("require")?;
+    // `astra.<name>` is the same module as `<name>`, loaded once.
+    let module = |name: &'static str, loader: Function| -> mlua::Result<()> {
+        let require = require.clone();
+        preload.set(format!("astra.{name}"), lua.create_function(move |_, ()| require.call::<mlua::Value>(name))?)?;
+        preload.set(name, loader)
+    };
+    module("datetime", lua.create_function(|lua, ()| crate::stdlib::datetime::module(lua))?)?;
+    module("crypto", lua.create_function(|lua, ()| crate::stdlib::crypto::module(lua))?)?;
+    module("serde", lua.create_function(|lua, ()| crate::stdlib::serde::module(lua))?)?;
+    preload.set("bit", lua_module(lua, "bit", BIT, None)?)?;
+    module("stores", lua_module(lua, "stores", STORES, None)?)?;
+    module("test", lua_module(lua, "test", TEST, None)?)?;
+    let validation = lua.create_table()?;
+    validation.set("regex", lua.create_function(crate::stdlib::regex::new)?)?;
+    module("validation", lua_module(lua, "validation", VALIDATION, Some(validation))?)?;
     seed_math_random(lua)?;
     Ok(error_handler)
+}
+
+/// The loader of a module written in Lua (`lua/<name>.lua`), which gets `internal` (its
+/// Rust functions) as its chunk argument. Nothing runs until an app requires it.
+fn lua_module(lua: &Lua, name: &'static str, source: &'static str, internal: Option<Table>) -> mlua::Result<Function> {
+    lua.create_function(move |lua, ()| {
+        lua.load(source).set_name(format!("@astra/{name}.lua")).call::<mlua::Value>(internal.clone())
+    })
 }
 
 /// Lua seeds `math.random` from the time and the address of its state, and every instance

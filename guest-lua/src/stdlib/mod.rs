@@ -3,4 +3,6 @@
 
 pub mod crypto;
 pub mod datetime;
+pub mod regex;
+
 pub mod serde;

@@ -1,0 +1,30 @@
+local test = require("test")
+local describe, it, expect = test.describe, test.it, test.expect
+require("validation")
+
+describe("regex", function()
+    it("matches with Rust's syntax", function()
+        local digits = regex([[^\d{3}-\d{4}$]])
+        expect(digits:is_match("555-1234")).to.be(true)
+        expect(digits:is_match("5551234")).to.be(false)
+        expect(regex("(?i)hello"):is_match("HeLLo")).to.be(true)
+    end)
+
+    it("captures every match, leaving out groups that did not take part", function()
+        local captures = regex([[(\w+)@(\w+)(\.com)?]]):captures("ada@example.com, bob@host")
+        expect(captures).to.equal({ { "ada@example.com", "ada", "example", ".com" }, { "bob@host", "bob", "host" } })
+        expect(regex("x"):captures("none")).to.equal({})
+    end)
+
+    it("replaces, all or up to a limit, with groups", function()
+        local word = regex([[(\w+)]])
+        expect(word:replace("a b c", "[$1]")).to.be("[a] [b] [c]")
+        expect(word:replace("a b c", "[$1]", 2)).to.be("[a] [b] c")
+        expect(regex([[(?P<first>\w+) (?P<last>\w+)]]):replace("Ada Lovelace", "${last}, ${first}"))
+            .to.be("Lovelace, Ada")
+    end)
+
+    it("says what is wrong with a pattern", function()
+        expect(function() regex("(unclosed") end).to.fail.with("Could not compile the regex")
+    end)
+end)
