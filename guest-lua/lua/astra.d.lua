@@ -328,3 +328,53 @@ http = {}
 ---@param expression string
 ---@return Regex
 function regex(expression) end
+
+---@class FSEntryType
+---@field is_file fun(self: FSEntryType): boolean
+---@field is_dir fun(self: FSEntryType): boolean
+---@field is_symlink fun(self: FSEntryType): boolean
+
+---@class FSDirEntry
+---@field file_name fun(self: FSDirEntry): string
+---@field path fun(self: FSDirEntry): string
+---@field type fun(self: FSDirEntry): FSEntryType
+
+---@class FSMetadata
+---@field last_accessed fun(self: FSMetadata): integer
+---@field last_modified fun(self: FSMetadata): integer
+---@field created_at fun(self: FSMetadata): integer
+---@field type fun(self: FSMetadata): FSEntryType
+---@field file_permissions fun(self: FSMetadata): { is_readonly: fun(self): boolean, set_readonly: fun(self, readonly: boolean) }
+
+---@class FSBuffer
+---@field text fun(self: FSBuffer): string
+---@field bytes fun(self: FSBuffer): integer[]
+---@field json fun(self: FSBuffer): any
+---@field len fun(self: FSBuffer): integer
+---@field capacity fun(self: FSBuffer): integer
+
+---@class FSFile
+---@field path fun(self: FSFile): string
+---@field read fun(self: FSFile, buffer: FSBuffer): integer
+---@field read_buf fun(self: FSFile, buffer: FSBuffer): integer
+---@field read_exact fun(self: FSFile, buffer: FSBuffer)
+
+---@class FS
+---@field read_file fun(path: string): string
+---@field read_file_bytes fun(path: string): integer[]
+---@field write_file fun(path: string, contents: string|table)
+---@field exists fun(path: string): boolean
+---@field create_dir fun(path: string)
+---@field create_dir_all fun(path: string)
+---@field remove fun(path: string)
+---@field remove_dir fun(path: string)
+---@field remove_dir_all fun(path: string)
+---@field read_dir fun(path: string): FSDirEntry[]
+---@field get_metadata fun(path: string): FSMetadata
+---@field get_current_dir fun(): string
+---@field change_dir fun(path: string)
+---@field get_script_path fun(): string
+---@field get_separator fun(): string
+---@field parse_glob fun(pattern: string): { base_path: string, entries: string[] }
+---@field new_buffer fun(capacity: integer): FSBuffer
+---@field open fun(path: string): FSFile

@@ -1,5 +1,5 @@
--- Globals every app sees: Astra, the LuaJIT shim; app-local `require`; and the error
--- handler the guest runs every callback under.
+-- Globals every app sees: Astra, the LuaJIT shim; and the error handler the guest runs
+-- every callback under. The file view and `require` are lua/view.lua's and lua/require.lua's.
 local internal = ...
 
 -- Only the read-only half of the debug library, under both of its names: the rest can
@@ -10,18 +10,11 @@ package.loaded.debug = debug
 
 -- Text chunks only. Lua does not check bytecode: a crafted binary chunk reads and writes
 -- the interpreter's memory as it likes. The optional `env` argument is passed on only when
--- given, as Lua tells an absent one from nil.
-local load_any, loadfile_any = load, loadfile
+-- given, as Lua tells an absent one from nil. (`loadfile` and `dofile`, which read files,
+-- are lua/view.lua's, on the file view and text only too.)
+local load_any = load
 function load(chunk, chunkname, _, ...)
     return load_any(chunk, chunkname, "t", ...)
-end
-function loadfile(filename, _, ...)
-    return loadfile_any(filename, "t", ...)
-end
-function dofile(filename)
-    local chunk, err = loadfile_any(filename, "t")
-    if not chunk then error(err, 0) end
-    return chunk()
 end
 
 -- The seed's `Astra`; `print` and `pprint`, `_RUNTIME` and the script globals are set by
@@ -55,8 +48,8 @@ io.popen = no_processes("io.popen")
 
 os.clock = internal.clock
 
--- No /tmp in the sandbox: temporary files go in the app's data folder (the current
--- directory). As on POSIX, `os.tmpname` creates the file so that the name is taken, and
+-- No /tmp in the sandbox: temporary files go in the app's data folder (in its current
+-- folder). As on POSIX, `os.tmpname` creates the file so that the name is taken, and
 -- `io.tmpfile`'s file is gone from the folder once it is open.
 function os.tmpname()
     for _ = 1, 100 do
@@ -83,20 +76,6 @@ function io.tmpfile()
     return file
 end
 
--- App modules come from the app folder (mounted at /app) and are named relative to it in
--- error messages, as the entry script is.
-package.path = "/app/?.lua;/app/?/init.lua"
-package.cpath = ""
-package.searchers[2] = function(name)
-    local path, err = package.searchpath(name, package.path)
-    if not path then return "\n\t" .. err end
-    local file = assert(io.open(path, "rb"))
-    local source = file:read("a")
-    file:close()
-    return assert(load_any(source, "@" .. path:gsub("^/app/", ""), "t")), path
-end
-package.searchers[3] = nil
-package.searchers[4] = nil
 
 -- The innermost frames only: `debug.traceback` first walks to the bottom of the stack,
 -- which after a stack overflow (some 200,000 frames) takes a second or more of the

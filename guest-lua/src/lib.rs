@@ -25,6 +25,7 @@ mod http;
 mod modules;
 mod scoped;
 mod stdlib;
+mod view;
 
 use std::cell::RefCell;
 

@@ -18,6 +18,8 @@ pub const SERVER_KEY: &str = "astra.server";
 
 const PRELUDE: &str = include_str!("../lua/prelude.lua");
 const HTTP: &str = include_str!("../lua/http.lua");
+const VIEW: &str = include_str!("../lua/view.lua");
+const REQUIRE: &str = include_str!("../lua/require.lua");
 const BIT: &str = include_str!("../lua/bit.lua");
 const STORES: &str = include_str!("../lua/stores.lua");
 const TEST: &str = include_str!("../lua/test.lua");
@@ -29,16 +31,15 @@ pub fn install(lua: &Lua, script: &globals::Script<'_>) -> mlua::Result<Function
     let internal = internal_functions(lua)?;
     let error_handler: Function = lua.load(PRELUDE).set_name("@astra/prelude.lua").call(internal.clone())?;
     globals::install(lua, script)?;
+    lua.load(VIEW).set_name("@astra/view.lua").call::<()>(internal.clone())?;
+    lua.load(REQUIRE).set_name("@astra/require.lua").call::<()>(internal.clone())?;
 
     let package: Table = lua.globals().get("package")?;
-    // Astra's docs use `http` without requiring it in places, so it is loaded up front, as
-    // a global and as both module names.
-    let http: Table = lua.load(HTTP).set_name("@astra/http.lua").call(internal)?;
-    let loaded: Table = package.get("loaded")?;
-    loaded.set("http", &http)?;
-    loaded.set("astra.http", &http)?;
-    lua.globals().set("http", http)?;
     let preload: Table = package.get("preload")?;
+    // Astra's docs use `http` without requiring it in places, so it is loaded up front, as
+    // a global; `require("http")` gives the same table, unless the app has an http.lua.
+    let http: Table = lua.load(HTTP).set_name("@astra/http.lua").call(internal)?;
+    lua.globals().set("http", &http)?;
     let require: Function = lua.globals().get("require")?;
     // `astra.<name>` is the same module as `<name>`, loaded once.
     let module = |name: &'static str, loader: Function| -> mlua::Result<()> {
@@ -46,7 +47,9 @@ pub fn install(lua: &Lua, script: &globals::Script<'_>) -> mlua::Result<Function
         preload.set(format!("astra.{name}"), lua.create_function(move |_, ()| require.call::<mlua::Value>(name))?)?;
         preload.set(name, loader)
     };
+    module("http", lua.create_function(move |_, ()| Ok(http.clone()))?)?;
     module("datetime", lua.create_function(|lua, ()| crate::stdlib::datetime::module(lua))?)?;
+    module("fs", lua.create_function(|lua, ()| crate::stdlib::fs::module(lua))?)?;
     module("crypto", lua.create_function(|lua, ()| crate::stdlib::crypto::module(lua))?)?;
     module("serde", lua.create_function(|lua, ()| crate::stdlib::serde::module(lua))?)?;
     preload.set("bit", lua_module(lua, "bit", BIT, None)?)?;
@@ -85,6 +88,7 @@ fn internal_functions(lua: &Lua) -> mlua::Result<Table> {
     let started = Instant::now();
     internal.set("clock", lua.create_function(move |_, ()| Ok(started.elapsed().as_secs_f64()))?)?;
     internal.set("run", lua.create_function(|lua, server: Table| lua.set_named_registry_value(SERVER_KEY, server))?)?;
+    crate::view::install(lua, &internal)?;
     internal.set(
         "shutdown",
         lua.create_function(|_, ()| {

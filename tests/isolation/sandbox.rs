@@ -92,9 +92,11 @@ async fn the_sandbox_hides_the_host() {
         let found = json_of(host.get("snoop", &format!("/read/{attempt}")).await).await;
         assert_eq!(found["opened"], false, "{attempt}: {found}");
     }
-    let own = json_of(host.get("snoop", "/read/own").await).await;
-    assert_eq!(own["opened"], true);
-    assert!(own["sample"].as_str().unwrap().starts_with("-- Tries to look beyond"), "{own}");
+    for own in ["own", "own_absolute", "own_from_below"] {
+        let found = json_of(host.get("snoop", &format!("/read/{own}")).await).await;
+        assert_eq!(found["opened"], true, "{own}: {found}");
+        assert!(found["sample"].as_str().unwrap().starts_with("-- Tries to look beyond"), "{own}: {found}");
+    }
 
     assert_eq!(json_of(host.get("snoop", "/write/app").await).await["opened"], false);
     let written = json_of(host.get("snoop", "/write/data").await).await;

@@ -4,7 +4,9 @@
 local test = require("test")
 if arg[2] == "nocolor" then test.nocolor() end
 
-for _, suite in ipairs({ "test_test", "stores_test", "validation_test", "regex_test", "runtime_test" }) do
+for _, suite in ipairs({
+    "test_test", "stores_test", "validation_test", "regex_test", "runtime_test", "fs_test", "require_test",
+}) do
     require(suite)
 end
 

@@ -1,6 +1,7 @@
 //! `request:multipart()`: `multipart/form-data` bodies (RFC 7578), parsed from the body the
 //! host already bounded by the route's body limit.
 
+use crate::view::{self, ViewPath};
 use mlua::{UserData, UserDataMethods};
 
 pub struct Multipart {
@@ -89,7 +90,8 @@ impl UserData for Multipart {
             Ok(this.fields.iter().find(|field| field.name == name).cloned())
         });
         methods.add_method("file_name", |_, this, ()| Ok(this.first_file().and_then(|f| f.file_name.clone())));
-        // Writes the first uploaded file; relative paths land in the app's data folder.
+        // Writes the first uploaded file, through the file view: in the app's data folder,
+        // under the client's file name (its last component only) unless a path is given.
         methods.add_method("save_file", |_, this, path: Option<String>| {
             let Some(file) = this.first_file() else { return Ok(None) };
             let file_name = file.file_name.as_deref().unwrap_or("upload");
@@ -97,8 +99,10 @@ impl UserData for Multipart {
                 .file_name()
                 .map_or_else(|| "upload".to_string(), |name| name.to_string_lossy().into_owned());
             let path = path.unwrap_or(default_name);
-            std::fs::write(&path, &file.data)
-                .map_err(|e| mlua::Error::runtime(format!("cannot save the upload to {path:?}: {e}")))?;
+            let cannot = |reason: String| mlua::Error::runtime(format!("cannot save the upload to {path:?}: {reason}"));
+            let place = ViewPath::parse(&path).map_err(cannot)?;
+            let target = place.for_writing(false).map_err(|e| cannot(view::reason(&e)))?;
+            std::fs::write(target, &file.data).map_err(|e| cannot(view::reason(&e)))?;
             Ok(Some(path))
         });
     }

@@ -3,6 +3,7 @@
 
 pub mod crypto;
 pub mod datetime;
+pub mod fs;
 pub mod regex;
 
 pub mod serde;

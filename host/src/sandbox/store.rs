@@ -2,10 +2,11 @@
 //! resource table, its memory cap and its CPU clock.
 //!
 //! The WASI context is where isolation is decided: the app folder is mounted read-only at
-//! `/app`, the app's own data folder is `/` (so relative paths such as the seed's
-//! `io.open("logs.txt", "a")` land there; read-only while it is over its `data_limit`), and
-//! the environment holds only what the app's config lists. Nothing else of the host exists
-//! for the guest.
+//! `/app`, the app's own data folder at `/data` (read-only while it is over its
+//! `data_limit`), nothing at the root, and the environment holds only what the app's config
+//! lists. Nothing else of the host exists for the guest. The guest lays the data folder over
+//! the app folder into the one file view apps see (`guest-lua/src/view.rs`), so the seed's
+//! `io.open("logs.txt", "a")` lands in the data folder.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,7 +59,7 @@ impl GuestState {
         let data_perms = if data_writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
         let mut wasi = WasiCtx::builder();
         wasi.preopened_dir(&spec.app_dir, "/app", FsPerms::ReadOnly)?
-            .preopened_dir(&spec.data_dir, "/", data_perms)?
+            .preopened_dir(&spec.data_dir, "/data", data_perms)?
             .envs(&spec.env)
             .allow_tcp(false)
             .allow_udp(false)

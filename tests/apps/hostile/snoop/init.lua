@@ -16,8 +16,12 @@ local reads = {
     dotdot = "../../../../../../etc/passwd",
     app_dotdot = "/app/../../../../etc/passwd",
     sibling = "/app/../good/init.lua",
-    symlink = "/app/escape/hostname",
-    own = "/app/init.lua",
+    -- A link in the app folder to /etc.
+    symlink = "escape/hostname",
+    -- Its own files, as the file view shows them.
+    own = "init.lua",
+    own_absolute = "/init.lua",
+    own_from_below = "../../init.lua",
 }
 for name, path in pairs(reads) do
     server:get("/read/" .. name, function() return try_open(path) end)
