@@ -8,6 +8,10 @@
 ** reads keys and values in place. It allocates nothing in Lua and raises no Lua error, so
 ** it needs no protected call of its own and never touches the GC.
 **
+** Objects are written with their keys in byte order, as Astra's serde_json maps write them:
+** each field goes out in `next`'s order while its place is noted, and if the fields came out
+** of order they are then put in order in place.
+**
 ** The JSON text goes into a Rust `Vec<u8>` (`json_out`); the rare cases (floats, strings
 ** that need escaping) are written by Rust (json.rs), so that both directions format numbers
 ** and replace invalid UTF-8 the same way. The mapping is described in json.rs.
@@ -29,7 +33,7 @@
 #define MAX_DEPTH 128
 
 /* What astra_json_encode returns; on a bad value or key, `bad_type` holds its Lua type. */
-enum { JSON_OK = 0, JSON_BAD_VALUE = 1, JSON_BAD_KEY = 2, JSON_TOO_DEEP = 3 };
+enum { JSON_OK = 0, JSON_BAD_VALUE = 1, JSON_BAD_KEY = 2, JSON_TOO_DEEP = 3, JSON_NO_MEMORY = 4 };
 
 /* The output buffer: the pointer, length and capacity of a Rust Vec<u8>, kept in step by
 ** astra_json_reserve. Must match `Output` in json.rs. */
@@ -166,11 +170,85 @@ static INLINE void put_number(json_out *out, const TValue *o, int quoted) {
     astra_json_write_float(out, fltvalue(o), quoted);
 }
 
-static int put_value(json_out *out, const TValue *o, int depth);
+static int put_value(lua_State *L, json_out *out, const TValue *o, int depth);
+
+/* Where one field of an object was written, as offsets into the output (which may move as it
+** grows): the field from `start` to `end`, its key's text (without quotes) from `key`. */
+typedef struct field_span {
+  size_t start, key, key_len, end;
+} field_span;
+
+/* Most objects have few fields; more than this take memory from Lua's allocator. */
+#define LOCAL_FIELDS 16
+
+typedef struct field_list {
+  field_span local[LOCAL_FIELDS];
+  field_span *spans;
+  size_t count, cap;
+} field_list;
+
+/* Lua's allocator, called directly: it returns NULL rather than raising. */
+static void *lua_memory(lua_State *L, void *block, size_t old_size, size_t new_size) {
+  global_State *g = G(L);
+  return g->frealloc(g->ud, block, old_size, new_size);
+}
+
+static int add_field(lua_State *L, field_list *fields, field_span span) {
+  if (fields->count == fields->cap) {
+    size_t cap = fields->cap * 2;
+    field_span *grown = lua_memory(L, NULL, 0, cap * sizeof(field_span));
+    if (grown == NULL) return JSON_NO_MEMORY;
+    memcpy(grown, fields->spans, fields->count * sizeof(field_span));
+    if (fields->spans != fields->local) lua_memory(L, fields->spans, fields->cap * sizeof(field_span), 0);
+    fields->spans = grown;
+    fields->cap = cap;
+  }
+  fields->spans[fields->count++] = span;
+  return JSON_OK;
+}
+
+static int key_order(const unsigned char *data, const field_span *a, const field_span *b) {
+  size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+  int order = memcmp(data + a->key, data + b->key, n);
+  if (order != 0) return order;
+  return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
+}
+
+/* Puts the fields of the object written from `body` to the end of the output in key order:
+** sorts their spans (an insertion sort: objects are small, and often sorted already), then
+** copies the fields in that order through a scratch block. */
+static int sort_fields(lua_State *L, json_out *out, field_list *fields, size_t body) {
+  field_span *spans = fields->spans;
+  size_t count = fields->count;
+  int sorted = 1;
+  for (size_t i = 1; i < count && sorted; i++) sorted = key_order(out->data, &spans[i - 1], &spans[i]) <= 0;
+  if (sorted) return JSON_OK;
+  for (size_t i = 1; i < count; i++) {
+    field_span span = spans[i];
+    size_t j = i;
+    for (; j > 0 && key_order(out->data, &spans[j - 1], &span) > 0; j--) spans[j] = spans[j - 1];
+    spans[j] = span;
+  }
+  size_t size = out->len - body;
+  unsigned char *scratch = lua_memory(L, NULL, 0, size);
+  if (scratch == NULL) return JSON_NO_MEMORY;
+  unsigned char *at = scratch;
+  for (size_t i = 0; i < count; i++) {
+    if (i > 0) *at++ = ',';
+    size_t length = spans[i].end - spans[i].start;
+    memcpy(at, out->data + spans[i].start, length);
+    at += length;
+  }
+  memcpy(out->data + body, scratch, size);
+  lua_memory(L, scratch, size, 0);
+  return JSON_OK;
+}
+
+static int put_fields(lua_State *L, json_out *out, Table *t, int no_array, int depth, field_list *fields);
 
 /* A table with a border past 0 is an array up to it (its other keys are ignored); any
-** other table is an object with every key, in `next`'s order. */
-static int put_table(json_out *out, Table *t, int depth) {
+** other table is an object with every key, in key order. */
+static int put_table(lua_State *L, json_out *out, Table *t, int depth) {
   if (depth > MAX_DEPTH) return JSON_TOO_DEEP;
   /* Without an array part (most objects), t[1] would have to be in the hash part. */
   int no_array = t->alimit == 0;
@@ -182,50 +260,68 @@ static int put_table(json_out *out, Table *t, int depth) {
     for (lua_Unsigned i = 1; i <= len; i++) {
       if (i > 1) put_byte(out, ',');
       const TValue *item = i <= asize ? &t->array[i - 1] : luaH_getint(t, (lua_Integer)i);
-      int status = put_value(out, item, depth);
+      int status = put_value(L, out, item, depth);
       if (status != JSON_OK) return status;
     }
     put_byte(out, ']');
     return JSON_OK;
   }
-  int first = 1;
   put_byte(out, '{');
+  size_t body = out->len;
+  field_list fields = {.spans = NULL, .count = 0, .cap = LOCAL_FIELDS};
+  fields.spans = fields.local;
+  int status = put_fields(L, out, t, no_array, depth, &fields);
+  if (status == JSON_OK && fields.count > 1) status = sort_fields(L, out, &fields, body);
+  if (fields.spans != fields.local) lua_memory(L, fields.spans, fields.cap * sizeof(field_span), 0);
+  if (status != JSON_OK) return status;
+  put_byte(out, '}');
+  return JSON_OK;
+}
+
+/* Writes an object's fields, in `next`'s order, noting where each went. */
+static int put_fields(lua_State *L, json_out *out, Table *t, int no_array, int depth, field_list *fields) {
   unsigned int asize = no_array ? 0 : luaH_realasize(t);
   for (unsigned int i = 0; i < asize; i++) {
     const TValue *value = &t->array[i];
     if (isempty(value)) continue;
-    if (!first) put_byte(out, ',');
-    first = 0;
+    if (fields->count > 0) put_byte(out, ',');
+    field_span span = {.start = out->len, .key = out->len + 1};
     put_integer(out, (lua_Integer)i + 1, 1);
+    span.key_len = out->len - 1 - span.key;
     put_byte(out, ':');
-    int status = put_value(out, value, depth);
+    int status = put_value(L, out, value, depth);
+    if (status != JSON_OK) return status;
+    span.end = out->len;
+    status = add_field(L, fields, span);
     if (status != JSON_OK) return status;
   }
   for (unsigned int i = 0, n = sizenode(t); i < n; i++) {
     Node *node = gnode(t, i);
     if (isempty(gval(node))) continue;
-    char lead = first ? 0 : ',';
-    first = 0;
+    if (fields->count > 0) put_byte(out, ',');
+    field_span span = {.start = out->len, .key = out->len + 1};
     TValue key;
     getnodekey(NULL, &key, node);
     if (ttisstring(&key)) {
-      put_string(out, tsvalue(&key), lead, ':');
+      put_string(out, tsvalue(&key), 0, ':');
     } else if (ttisnumber(&key)) {
-      if (lead) put_byte(out, (unsigned char)lead);
       put_number(out, &key, 1);
       put_byte(out, ':');
     } else {
       out->bad_type = ttype(&key);
       return JSON_BAD_KEY;
     }
-    int status = put_value(out, gval(node), depth);
+    span.key_len = out->len - 2 - span.key;
+    int status = put_value(L, out, gval(node), depth);
+    if (status != JSON_OK) return status;
+    span.end = out->len;
+    status = add_field(L, fields, span);
     if (status != JSON_OK) return status;
   }
-  put_byte(out, '}');
   return JSON_OK;
 }
 
-static int put_value(json_out *out, const TValue *o, int depth) {
+static int put_value(lua_State *L, json_out *out, const TValue *o, int depth) {
   switch (ttype(o)) {
     case LUA_TNIL:
       put_bytes(out, "null", 4);
@@ -243,7 +339,7 @@ static int put_value(json_out *out, const TValue *o, int depth) {
       put_string(out, tsvalue(o), 0, 0);
       return JSON_OK;
     case LUA_TTABLE:
-      return put_table(out, hvalue(o), depth + 1);
+      return put_table(L, out, hvalue(o), depth + 1);
     case LUA_TLIGHTUSERDATA:
       if (pvalue(o) == NULL) { /* mlua's `null` */
         put_bytes(out, "null", 4);
@@ -258,5 +354,5 @@ static int put_value(json_out *out, const TValue *o, int depth) {
 
 /* Writes the value on top of L's stack. */
 int astra_json_encode(lua_State *L, json_out *out) {
-  return put_value(out, s2v(L->top.p - 1), 0);
+  return put_value(L, out, s2v(L->top.p - 1), 0);
 }

@@ -17,7 +17,7 @@ function print(...) end
 ---@param ... any
 function pprint(...) end
 
----One of the variables the app's config gives it (astra.toml [env], .env), or one it set.
+---One of the variables the app's config gives it (astra.toml [env], the .env files), or one it set.
 ---@param key string
 ---@return string?
 function getenv(key) end
@@ -26,6 +26,10 @@ function getenv(key) end
 ---@param key string
 ---@param value string
 function setenv(key, value) end
+
+---Loads a .env file of the file view over this instance's environment; one that cannot be read is passed over.
+---@param path string
+function dotenv_load(path) end
 
 ---@class RuntimeVersion
 ---@field display string The Astra API version implemented, e.g. "0.52.0"
@@ -269,8 +273,35 @@ http = {}
 ---@class DateTimeModule
 ---@field new fun(year_or_text: integer|string|nil, month: integer?, day: integer?, hour: integer?, minute: integer?, second: integer?, millisecond: integer?): DateTime
 
+---@class SerdeFormat
+---@field encode fun(value: any): string Keys sorted; a table's top-level functions are left out
+---@field decode fun(text: string): any null reads as nil
+
+---@class SerdeCsvOptions
+---@field delimiter string?
+---@field quote string?
+---@field escape string?
+---@field comment string?
+---@field flexible boolean?
+---@field quoting boolean?
+---@field double_quote boolean?
+---@field has_headers boolean? Default true
+---@field buffer_capacity integer?
+
 ---@class SerdeModule
----@field json { encode: fun(value: any): string, decode: fun(text: string): any }
+---@field json SerdeFormat
+---@field json5 SerdeFormat
+---@field yaml SerdeFormat
+---@field toml SerdeFormat Encodes tables only
+---@field ini SerdeFormat Values decode as strings
+---@field xml { encode: fun(root: string, value: table): string, decode: fun(text: string): table } `@name` keys are attributes, `$text` is text
+---@field csv { decode: fun(text: string, options: SerdeCsvOptions?): { headers: any[]?, body: any[][] } }
+
+---@class UtilsModule
+---@field uuid fun(): string A random version 4 UUID
+---@field env { get: fun(key: string): string?, set: fun(key: string, value: string) }
+---@field dotenv_load fun(path: string) Loads a .env file of the file view over the environment
+---@field clean_require fun(name: string) Drops `name` from the require cache
 
 ---@class CryptoModule
 ---@field hash fun(kind: "sha2_256"|"sha2_512"|"sha3_256"|"sha3_512", input: string): string Hex digest

@@ -1,4 +1,4 @@
-//! Astra 0.52's globals: `print` as it formats, `getenv`/`setenv`, `_RUNTIME`, `MAIN_SCRIPT`,
+//! Astra 0.52's globals: `print` as it formats, `getenv`/`setenv`/`dotenv_load`, `_RUNTIME`, `MAIN_SCRIPT`,
 //! `CURRENT_SCRIPT`, `arg`; the Lua half (the seed's `Astra`, `pprint`, the LuaJIT shim) is
 //! in `lua/prelude.lua`.
 //!
@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use mlua::{Lua, MultiValue, Table, Value};
 
 use crate::astra::host::runtime::{self, Level};
+use crate::stdlib::utils;
 
 /// The Astra API version this guest implements.
 pub const API_VERSION: (u32, u32, u32) = (0, 52, 0);
@@ -37,18 +38,9 @@ pub fn install(lua: &Lua, script: &Script<'_>) -> mlua::Result<()> {
     })?;
     globals.set("pprint", &print)?;
     globals.set("print", print)?;
-    globals.set("getenv", lua.create_function(|_, key: String| Ok(std::env::var(key).ok()))?)?;
-    globals.set(
-        "setenv",
-        lua.create_function(|_, (key, value): (String, String)| {
-            if key.is_empty() || key.contains(['=', '\0']) || value.contains('\0') {
-                return Err(mlua::Error::runtime(format!("setenv: {key:?} is not a variable name")));
-            }
-            // SAFETY: an instance runs on one thread, and its environment is its own.
-            unsafe { std::env::set_var(key, value) };
-            Ok(())
-        })?,
-    )?;
+    globals.set("getenv", lua.create_function(utils::get_env)?)?;
+    globals.set("setenv", lua.create_function(utils::set_env)?)?;
+    globals.set("dotenv_load", lua.create_function(utils::dotenv_load)?)?;
     globals.set("_RUNTIME", runtime_table(lua)?)?;
     globals.set("MAIN_SCRIPT", script.entry)?;
     globals.set("CURRENT_SCRIPT", script.entry)?;

@@ -52,6 +52,7 @@ pub fn install(lua: &Lua, script: &globals::Script<'_>) -> mlua::Result<Function
     module("fs", lua.create_function(|lua, ()| crate::stdlib::fs::module(lua))?)?;
     module("crypto", lua.create_function(|lua, ()| crate::stdlib::crypto::module(lua))?)?;
     module("serde", lua.create_function(|lua, ()| crate::stdlib::serde::module(lua))?)?;
+    module("utils", lua.create_function(|lua, ()| crate::stdlib::utils::module(lua))?)?;
     preload.set("bit", lua_module(lua, "bit", BIT, None)?)?;
     module("stores", lua_module(lua, "stores", STORES, None)?)?;
     module("test", lua_module(lua, "test", TEST, None)?)?;

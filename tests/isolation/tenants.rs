@@ -25,7 +25,7 @@ async fn config_files_that_are_links_or_not_files_are_refused() {
     let fifo = std::process::Command::new("mkfifo").arg(folder.file("fifo", ".env")).status().unwrap();
     assert!(fifo.success());
     // The control: a regular .env is read.
-    folder.write("env-reader", ".env", "HOST_SECRET=its own\n");
+    folder.write("env-reader", ".env", "HOST_SECRET=\"its own\"\n");
 
     let host = Host::serve(&folder.path, &[]);
     for (app, file, why) in [
@@ -44,6 +44,24 @@ async fn config_files_that_are_links_or_not_files_are_refused() {
     assert!(!log.contains("s3cr3t-of-good") && !log.contains("host-only-password"), "{log}");
     assert_eq!(json_of(host.get("good", "/env").await).await["secret"], "s3cr3t-of-good");
     let _ = std::fs::remove_dir_all(outside);
+}
+
+/// A named pipe in an app folder: the guest's open of it, done by the host on a blocking
+/// thread, waited for a writer for ever, so every such open kept a host thread. An app folder
+/// holding a pipe, or a link to one, is refused before the app starts.
+#[tokio::test]
+async fn an_app_folder_with_a_named_pipe_is_refused() {
+    let folder = AppsFolder::with(&["attacks/good", "attacks/filer"]);
+    std::fs::create_dir_all(folder.file("filer", "static")).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(folder.file("filer", "static/pipe")).status().unwrap();
+    assert!(made.success());
+
+    let host = Host::serve(&folder.path, &[]);
+    assert_eq!(host.get("filer", "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let refusal = "[filer] did not start: static/pipe is a named pipe: an app folder may hold only files, \
+                   folders and links to them";
+    assert!(host.log_contains(refusal).await, "{}", host.log());
+    assert_good(&host).await;
 }
 
 /// H8: `[limits]` in astra.toml raised every limit but memory; now an app may only lower

@@ -84,3 +84,76 @@ async fn fs_reads_the_app_folder_and_writes_the_data_folder() {
     assert_eq!(outside_write["ok"], true, "`..` stops at the view's root: {outside_write}");
     assert!(host.data_dir.join("files/outside.txt").exists());
 }
+
+async fn post_json(host: &Host, app: &str, path: &str, body: &str) -> (StatusCode, Value) {
+    let (status, text) = post(host, app, path, body).await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[tokio::test]
+async fn serde_decodes_and_encodes_every_format() {
+    let host = host();
+    let document = json!({ "name": "astra", "port": 8080, "tags": ["web", "lua"], "db": { "host": "localhost" } });
+    for (format, text) in [
+        ("json", r#"{"name":"astra","port":8080,"tags":["web","lua"],"db":{"host":"localhost"}}"#),
+        ("json5", "{name: 'astra', port: 8080, tags: ['web', 'lua',], db: {host: 'localhost'}} // done"),
+        ("yaml", "name: astra\nport: 8080\ntags: [web, lua]\ndb:\n  host: localhost\n"),
+        ("toml", "name = 'astra'\nport = 8080\ntags = ['web', 'lua']\n[db]\nhost = 'localhost'\n"),
+    ] {
+        let (status, decoded) = post_json(&host, "serde", &format!("/{format}/decode"), text).await;
+        assert_eq!((status, &decoded), (StatusCode::OK, &document), "{format}");
+        let (status, encoded) = post(&host, "serde", &format!("/{format}/encode"), &document.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{format}: {encoded}");
+        let (_, again) = post_json(&host, "serde", &format!("/{format}/decode"), &encoded).await;
+        assert_eq!(again, document, "{format} round trip through {encoded}");
+    }
+
+    let (_, ini) = post_json(&host, "serde", "/ini/decode", "name = \"astra\"\n[db]\nport = 5432\n").await;
+    assert_eq!(ini, json!({ "name": "\"astra\"", "db": { "port": "5432" } }));
+    let (_, ini) = post(&host, "serde", "/ini/encode", r#"{"db":{"port":"5432"},"name":"astra"}"#).await;
+    assert_eq!(ini.replace("\r\n", "\n"), "name=astra\n[db]\nport=5432\n");
+
+    let (_, xml) = post(&host, "serde", "/xml/encode", r#"{"@id":"7","item":["a","b"]}"#).await;
+    assert_eq!(xml, r#"<root id="7"><item>a</item><item>b</item></root>"#);
+    let (_, decoded) = post_json(&host, "serde", "/xml/decode", &xml).await;
+    assert_eq!(decoded, json!({ "@id": "7", "item": [{ "$text": "a" }, { "$text": "b" }] }));
+
+    let (_, csv) = post_json(&host, "serde", "/csv/decode", "name,age\nAda,36\nbroken\nBob,41\n").await;
+    assert_eq!(csv, json!({ "headers": ["name", "age"], "body": [["Ada", 36], ["Bob", 41]] }));
+
+    for (format, text, message) in [
+        ("json", "{", "the text is not valid JSON"),
+        ("json5", "{a: }", "the text is not valid JSON5"),
+        ("yaml", "a: 1\n---\nb: 2\n", "more than one document"),
+        ("toml", "a = ", "the text is not valid TOML"),
+        ("xml", "<a><b></a>", "the text is not valid XML"),
+    ] {
+        let (status, error) = post_json(&host, "serde", &format!("/{format}/decode"), text).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{format}");
+        assert!(error["error"].as_str().unwrap().contains(message), "{format}: {error}");
+    }
+    let (status, error) = post_json(&host, "serde", "/toml/encode", "[1, 2]").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error["error"].as_str().unwrap().starts_with("cannot encode as TOML"), "{error}");
+}
+
+#[tokio::test]
+async fn utils_loads_the_env_files_in_astras_order_and_reports_a_bad_line() {
+    let host = host();
+    let env = json(&host, "utils", reqwest::Method::GET, "/env", "").await;
+    assert_eq!(
+        env,
+        json!({ "A": "env", "B": "production", "C": "local", "D": "env-local", "E": "toml", "DEV_BEFORE": "loaded" })
+    );
+    let warning = "[utils] .env.dev:2: cannot parse \"this line is broken\"; it and the lines after it are not loaded";
+    assert!(host.log_contains(warning).await, "{}", host.log());
+    assert_eq!(host.log().matches(".env.dev:2").count(), 1, "reported once, not by every instance");
+
+    let first = json(&host, "utils", reqwest::Method::GET, "/uuid", "").await["uuid"].clone();
+    let second = json(&host, "utils", reqwest::Method::GET, "/uuid", "").await["uuid"].clone();
+    assert_ne!(first, second);
+    assert_eq!(first.as_str().unwrap().len(), 36, "{first}");
+    assert_eq!(json(&host, "utils", reqwest::Method::POST, "/env/LOCAL", "mine").await, json!({ "LOCAL": "mine" }));
+    assert_eq!(json(&host, "utils", reqwest::Method::GET, "/dotenv", "").await, json!({ "extra": "from extra.env" }));
+    assert_eq!(json(&host, "utils", reqwest::Method::GET, "/reloaded", "").await, json!({ "fresh": true }));
+}

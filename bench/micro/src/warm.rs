@@ -59,6 +59,7 @@ impl WarmApp {
             app_dir: dir.clone(),
             data_dir: dir.join("data"),
             env: Vec::new(),
+            env_files: Vec::new(),
             memory: ByteSize::mib(64),
             open_files: Limits::default().open_files,
             data_quota: Arc::default(),
@@ -71,7 +72,12 @@ impl WarmApp {
     /// A new instance that has run the app's entry script.
     pub async fn instance(&self) -> Instance {
         let mut instance = Instance::new(&self.sandbox, &self.spec).await.expect("instantiates");
-        let config = StartConfig { entry: "init.lua".into(), arguments: Vec::new(), lua_memory_limit: 58 << 20 };
+        let config = StartConfig {
+            entry: "init.lua".into(),
+            arguments: Vec::new(),
+            lua_memory_limit: 58 << 20,
+            env_files: Vec::new(),
+        };
         instance.start(config, LIMITS).await.expect("starts");
         instance
     }

@@ -5,5 +5,6 @@ pub mod crypto;
 pub mod datetime;
 pub mod fs;
 pub mod regex;
+pub mod utils;
 
 pub mod serde;

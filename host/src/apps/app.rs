@@ -168,6 +168,15 @@ async fn start(
         Ok(dir) => dir,
         Err(e) => return AppState::Failed(format!("cannot open the app folder: {e}")),
     };
+    // `astra-host run` may be given a script in any folder of the operator's, such as a home
+    // folder: only a served app folder, the tenant's, is checked.
+    if source.run.is_none() {
+        let dir = app_dir.clone();
+        let checked = tokio::task::spawn_blocking(move || super::folder::check(&dir)).await;
+        if let Err(message) = checked.unwrap_or_else(|e| Err(e.to_string())) {
+            return AppState::Failed(message);
+        }
+    }
     if let Err(e) = std::fs::create_dir_all(&source.data_dir) {
         return AppState::Failed(format!("cannot create the data folder {}: {e}", source.data_dir.display()));
     }
@@ -176,6 +185,7 @@ async fn start(
         app_dir: app_dir.clone(),
         data_dir: source.data_dir.clone(),
         env: config.env,
+        env_files: config.env_files,
         memory: config.limits.memory,
         open_files: config.limits.open_files,
         data_quota: Arc::default(),

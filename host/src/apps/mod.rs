@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod buffers;
+pub mod folder;
 pub mod routes;
 
 use std::borrow::Cow;

@@ -1,4 +1,4 @@
-//! `apps/<name>/astra.toml` and `apps/<name>/.env`: what an app's tenant may set.
+//! `apps/<name>/astra.toml` and `apps/<name>/.env*`: what an app's tenant may set.
 //!
 //! ```toml
 //! entry = "init.lua"          # the script to run (default init.lua)
@@ -9,10 +9,15 @@
 //! memory = "32MiB"
 //! ```
 //!
-//! The app folder is the tenant's, and so hostile input, down to its links: both files are
-//! opened without following a symbolic link, must be regular files (a FIFO would stall the
-//! host's read for ever) and are read up to a size cap. A link to another tenant's `.env`
-//! would otherwise hand its secrets over.
+//! The `.env` files are Astra's, in its order (`ENV_FILES`); the instance loads them with
+//! dotenvy over `[env]`, in its own environment, so that `${VAR}` in them sees the app's
+//! variables and never the host's. The host reads them and checks that they parse, to
+//! report a bad line once rather than in every instance.
+//!
+//! The app folder is the tenant's, and so hostile input, down to its links: these files
+//! are opened without following a symbolic link, must be regular files (a FIFO would stall
+//! the host's read for ever) and are read up to a size cap. A link to another tenant's
+//! `.env` would otherwise hand its secrets over.
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
@@ -47,7 +52,10 @@ pub struct AppConfig {
     /// The host names `hosts` lists. The app is not served at them unless the operator
     /// grants them; see `apps`.
     pub wanted_hosts: Vec<String>,
+    /// `[env]`: the environment every instance starts with.
     pub env: Vec<(String, String)>,
+    /// The `.env` files there are, as (name, text), in `ENV_FILES` order.
+    pub env_files: Vec<(String, String)>,
     pub limits: Limits,
     /// What the app should be told: each value of its `[limits]` above what it is given.
     pub warnings: Vec<String>,
@@ -62,7 +70,7 @@ impl AppConfig {
             None => AppToml::default(),
         };
         let applied = parsed.limits.apply(given, Authority::App).map_err(|e| format!("astra.toml: {e}"))?;
-        let warnings = applied
+        let mut warnings: Vec<String> = applied
             .refused_raises
             .into_iter()
             .map(|refused| format!("astra.toml: {refused}: an app may only lower its limits"))
@@ -77,12 +85,15 @@ impl AppConfig {
             .enumerate()
             .map(|(index, host)| hosts::normalized(host).map_err(|e| format!("astra.toml: hosts[{index}]: {e}")))
             .collect::<Result<_, _>>()?;
-        let mut env = match read_app_file(app_dir, ".env")? {
-            Some(text) => parse_dotenv(&text)?,
-            None => Vec::new(),
-        };
-        env.extend(parsed.env);
-        Ok(AppConfig { entry, wanted_hosts, env, limits: applied.limits, warnings })
+        let mut env_files = Vec::new();
+        for name in ENV_FILES {
+            if let Some(text) = read_app_file(app_dir, name)? {
+                warnings.extend(dotenv_problem(name, &text));
+                env_files.push((name.to_string(), text));
+            }
+        }
+        let env = parsed.env.into_iter().collect();
+        Ok(AppConfig { entry, wanted_hosts, env, env_files, limits: applied.limits, warnings })
     }
 }
 
@@ -114,25 +125,21 @@ fn read_app_file(app_dir: &Path, name: &str) -> Result<Option<String>, String> {
     Ok(Some(text))
 }
 
-/// `KEY=VALUE` lines; blank lines and `#` comments are skipped, quotes around a value are
-/// removed.
-fn parse_dotenv(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut pairs = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+/// The `.env` files Astra loads from an app's folder, each over the ones before.
+pub const ENV_FILES: [&str; 7] =
+    [".env", ".env.production", ".env.prod", ".env.development", ".env.dev", ".env.test", ".env.local"];
+
+/// The first line dotenvy cannot parse, as the warning to give: as in Astra, the variables
+/// before it are loaded and the rest of the file is not.
+fn dotenv_problem(name: &str, text: &str) -> Option<String> {
+    let error = dotenvy::from_read_iter(text.as_bytes()).find_map(Result::err)?;
+    Some(match error {
+        dotenvy::Error::LineParse(line, _) => {
+            let number = text.lines().position(|candidate| candidate.trim() == line.trim()).map_or(0, |n| n + 1);
+            format!("{name}:{number}: cannot parse {:?}; it and the lines after it are not loaded", line.trim())
         }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(format!(".env:{}: expected KEY=VALUE", number + 1));
-        };
-        let value = value.trim();
-        let unquoted =
-            ['"', '\''].iter().find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q))).unwrap_or(value);
-        pairs.push((key.trim().to_string(), unquoted.to_string()));
-    }
-    Ok(pairs)
+        other => format!("{name}: {other}; the rest of it is not loaded"),
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::bindings::{Manifest, StartConfig};
+use crate::bindings::{EnvFile, Manifest, StartConfig};
 use crate::config::limits::Limits;
 use crate::config::units::ByteSize;
 use crate::rate::TokenBucket;
@@ -112,6 +112,12 @@ impl Pool {
             entry: self.entry.path.clone(),
             arguments: self.entry.arguments.clone(),
             lua_memory_limit: self.limits.lua_memory().0,
+            env_files: self
+                .spec
+                .env_files
+                .iter()
+                .map(|(name, text)| EnvFile { name: name.clone(), text: text.clone() })
+                .collect(),
         };
         let manifest = instance.start(config, limits).await?;
         Ok((instance, manifest))

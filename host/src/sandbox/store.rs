@@ -27,6 +27,8 @@ pub struct InstanceSpec {
     pub app_dir: PathBuf,
     pub data_dir: PathBuf,
     pub env: Vec<(String, String)>,
+    /// The app folder's `.env` files, as (name, text): the instance loads them over `env`.
+    pub env_files: Vec<(String, String)>,
     pub memory: ByteSize,
     /// Files (and other WASI handles) the instance may hold open.
     pub open_files: u32,

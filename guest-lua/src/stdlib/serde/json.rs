@@ -9,7 +9,7 @@
 //! out of memory, unwinds to it through frames that own nothing. The mapping is mlua's: a
 //! table with a sequence part is an array (its other keys are ignored), any other table an
 //! object, an empty table `{}`; NaN and infinities are null; functions, threads and
-//! userdata are errors; `null` reads back as nil.
+//! userdata are errors; `null` reads back as nil; object keys are written in byte order.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -39,6 +39,7 @@ pub fn encode(lua: &Lua, value: Value) -> Result<Vec<u8>, String> {
                 JSON_OK => None,
                 JSON_BAD_VALUE => Some(format!("a {} cannot be sent as JSON", type_name(state, out.bad_type))),
                 JSON_BAD_KEY => Some(format!("a {} key cannot be sent as JSON", type_name(state, out.bad_type))),
+                JSON_NO_MEMORY => Some(crate::errors::OUT_OF_MEMORY.into()),
                 _ => Some("tables nest too deeply (does a table contain itself?)".into()),
             };
             ffi::lua_settop(state, 0);
@@ -59,6 +60,7 @@ pub fn encode(lua: &Lua, value: Value) -> Result<Vec<u8>, String> {
 const JSON_OK: c_int = 0;
 const JSON_BAD_VALUE: c_int = 1;
 const JSON_BAD_KEY: c_int = 2;
+const JSON_NO_MEMORY: c_int = 4;
 
 unsafe extern "C" {
     fn astra_json_encode(state: *mut ffi::lua_State, out: *mut Output) -> c_int;
