@@ -297,6 +297,25 @@ http = {}
 ---@field xml { encode: fun(root: string, value: table): string, decode: fun(text: string): table } `@name` keys are attributes, `$text` is text
 ---@field csv { decode: fun(text: string, options: SerdeCsvOptions?): { headers: any[]?, body: any[][] } }
 
+---@class TemplateEngine
+---@field engine userdata The Rust engine: also get_template_names_all, get_template_paths, get_template_paths_all, remove_template
+---@field add_template fun(self: TemplateEngine, name: string, source: string)
+---@field add_template_file fun(self: TemplateEngine, name: string, path: string)
+---@field add_function fun(self: TemplateEngine, name: string, fn: fun(argument: any): any) Called with the keyword arguments as a table, or one value
+---@field get_template_names fun(self: TemplateEngine): string[]
+---@field exclude_templates fun(self: TemplateEngine, names: string[])
+---@field reload_templates fun(self: TemplateEngine)
+---@field render fun(self: TemplateEngine, name: string, context: table?): string
+---@field add_to_server fun(self: TemplateEngine, server: HTTPServer, context: table?) A GET route per template, rendered once
+---@field add_to_server_debug fun(self: TemplateEngine, server: HTTPServer, context: table?) Rendered per request, with /debug.js reloading the page
+---@field context_add fun(self: TemplateEngine, key: string, value: any)
+---@field context_remove fun(self: TemplateEngine, key: string)
+---@field context_get fun(self: TemplateEngine, key: string): any
+
+---@class TemplatesModule
+---@field jinja2 { new: fun(glob: string?): TemplateEngine }
+---@field markdown { to_html: fun(text: string): string, to_ast: fun(text: string): table }
+
 ---@class UtilsModule
 ---@field uuid fun(): string A random version 4 UUID
 ---@field env { get: fun(key: string): string?, set: fun(key: string, value: string) }

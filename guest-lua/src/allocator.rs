@@ -20,6 +20,16 @@ struct Budget {
     limit: usize,
 }
 
+thread_local! {
+    static LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// The most Lua may hold: what Rust code that needs memory in proportion to its input
+/// measures the input against, since a failed Rust allocation traps the instance.
+pub fn lua_limit() -> usize {
+    LIMIT.get()
+}
+
 /// Replaces the allocator of `lua`'s state, which keeps what it holds; `limit` is the most
 /// Lua may hold. Blocks allocated before are freed by the new allocator: both go through
 /// Rust's global allocator with the same alignment.
@@ -27,6 +37,7 @@ pub fn install(lua: &Lua, limit: usize) -> mlua::Result<()> {
     // Tells mlua that any call may run out of memory, so that it protects those that can
     // (it assumes none can without a limit of its own).
     lua.set_memory_limit(limit)?;
+    LIMIT.set(limit);
     // SAFETY: only Lua's C API on the state exec_raw lends; the budget is leaked on
     // purpose: the state, and the instance with it, live as long as it.
     unsafe {

@@ -8,7 +8,7 @@
 use std::hash::{BuildHasher, RandomState};
 use std::time::Instant;
 
-use mlua::{Function, Lua, Table};
+use mlua::{Function, Lua, Table, Value};
 
 use crate::astra::host::runtime;
 use crate::globals;
@@ -24,6 +24,7 @@ const BIT: &str = include_str!("../lua/bit.lua");
 const STORES: &str = include_str!("../lua/stores.lua");
 const TEST: &str = include_str!("../lua/test.lua");
 const VALIDATION: &str = include_str!("../lua/validation.lua");
+const TEMPLATES: &str = include_str!("../lua/templates.lua");
 
 /// Sets up globals and `require`-able modules; returns the error handler that every call
 /// into Lua runs under (see `errors`).
@@ -56,6 +57,13 @@ pub fn install(lua: &Lua, script: &globals::Script<'_>) -> mlua::Result<Function
     preload.set("bit", lua_module(lua, "bit", BIT, None)?)?;
     module("stores", lua_module(lua, "stores", STORES, None)?)?;
     module("test", lua_module(lua, "test", TEST, None)?)?;
+    module(
+        "templates",
+        lua.create_function(|lua, ()| {
+            let internal = crate::stdlib::templates::internal(lua)?;
+            lua.load(TEMPLATES).set_name("@astra/templates.lua").call::<Value>(internal)
+        })?,
+    )?;
     let validation = lua.create_table()?;
     validation.set("regex", lua.create_function(crate::stdlib::regex::new)?)?;
     module("validation", lua_module(lua, "validation", VALIDATION, Some(validation))?)?;

@@ -157,3 +157,46 @@ async fn utils_loads_the_env_files_in_astras_order_and_reports_a_bad_line() {
     assert_eq!(json(&host, "utils", reqwest::Method::GET, "/dotenv", "").await, json!({ "extra": "from extra.env" }));
     assert_eq!(json(&host, "utils", reqwest::Method::GET, "/reloaded", "").await, json!({ "fresh": true }));
 }
+
+#[tokio::test]
+async fn templates_serve_pages_render_markdown_and_reload_in_debug_mode() {
+    let folder = AppsFolder::with(&["stdlib/templates"]);
+    let host = Host::serve(&folder.path, &[]);
+    let page = |path: &'static str| {
+        let host = &host;
+        async move {
+            let response = host.get("templates", path).await;
+            let status = response.status();
+            let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+            (status, content_type.unwrap_or_default(), text(response).await)
+        }
+    };
+
+    let (status, content_type, index) = page("/").await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/html"));
+    assert!(index.contains("<title>Test site</title>"), "{index}");
+    assert!(index.contains("<body>Welcome, everyone, to Test site.</body>"), "{index}");
+    for path in ["/about", "/about/"] {
+        let (status, _, about) = page(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(about.contains("<title>About</title>") && about.contains("[0][1][2]"), "{about}");
+    }
+    assert_eq!(page("/blog/post").await.0, StatusCode::NOT_FOUND, "excluded templates get no route");
+
+    let (status, _, post) = page("/post/hello").await;
+    assert_eq!(status, StatusCode::OK, "{post}");
+    assert!(post.contains("<title>HELLO</title>"), "{post}");
+    assert!(post.contains("<h1>Hello</h1>") && post.contains("<em>first</em>"), "{post}");
+    assert!(post.contains("&lt;script&gt;") && !post.contains("<script>"), "raw HTML is escaped: {post}");
+    assert_eq!(page("/post/missing").await.0, StatusCode::NOT_FOUND);
+
+    assert_eq!(page("/page").await.2, "version one");
+    assert_eq!(page("/debug").await.2, "false");
+    let (_, content_type, script) = page("/debug.js").await;
+    assert_eq!(content_type, "text/javascript");
+    assert!(script.contains("fetch(\"/debug\")"), "{script}");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    folder.write("templates", "live/page.html", "version two");
+    assert_eq!(page("/debug").await.2, "true");
+    assert_eq!(page("/page").await.2, "version two");
+}

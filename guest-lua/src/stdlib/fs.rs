@@ -179,38 +179,52 @@ fn byte_list(table: &Table) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// `{ base_path, entries }`: the pattern's leading folders without `*`, `?` or `[`, and the
-/// paths under them that match, relative to them, from both folders of the view.
+/// `{ base_path, entries }`, as `Glob` finds them.
 fn parse_glob(lua: &Lua, pattern: String) -> mlua::Result<Table> {
-    let matcher = glob::Pattern::new(&pattern)
-        .map_err(|e| mlua::Error::runtime(format!("fs.parse_glob: {pattern:?} is not a glob: {e}")))?;
-    let parts: Vec<&str> = pattern.split('/').collect();
-    let fixed = parts.iter().take_while(|part| !part.contains(['*', '?', '['])).count().min(parts.len() - 1);
-    let base = parts[..fixed].join("/");
-    let base_place = place(if base.is_empty() { "." } else { &base }, "parse_glob")?;
-    let mut entries = Vec::new();
-    let mut pending = vec![(base_place, String::new())];
-    while let Some((folder, relative)) = pending.pop() {
-        let Ok(mut names) = folder.read_dir() else { continue };
-        names.sort();
-        for name in names {
-            let child = folder.join(&name);
-            let child_relative = if relative.is_empty() { name.clone() } else { format!("{relative}/{name}") };
-            let full = if base.is_empty() { child_relative.clone() } else { format!("{base}/{child_relative}") };
-            if matcher.matches_with(&full, glob::MatchOptions { require_literal_separator: true, ..Default::default() })
-            {
-                entries.push(child_relative.clone());
-            }
-            if child.is_dir() {
-                pending.push((child, child_relative));
+    let found = Glob::find(&pattern).map_err(|reason| mlua::Error::runtime(format!("fs.parse_glob: {reason}")))?;
+    let result = lua.create_table()?;
+    result.set("base_path", found.base)?;
+    result.set("entries", lua.create_sequence_from(found.entries)?)?;
+    Ok(result)
+}
+
+/// What a glob pattern matches on the view: `base` is its leading folders without `*`, `?`
+/// or `[`, and `entries` the matching paths under it, relative to it, from both folders of
+/// the view, sorted. Links to folders are not walked into, so a link to `.` cannot make the
+/// walk endless.
+pub struct Glob {
+    pub base: String,
+    pub entries: Vec<String>,
+}
+
+impl Glob {
+    pub fn find(pattern: &str) -> Result<Glob, String> {
+        let matcher = glob::Pattern::new(pattern).map_err(|e| format!("{pattern:?} is not a glob: {e}"))?;
+        let parts: Vec<&str> = pattern.split('/').collect();
+        let fixed = parts.iter().take_while(|part| !part.contains(['*', '?', '['])).count().min(parts.len() - 1);
+        let base = parts[..fixed].join("/");
+        let base_place = ViewPath::parse(if base.is_empty() { "." } else { &base })?;
+        let options = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
+        let mut entries = Vec::new();
+        let mut pending = vec![(base_place, String::new())];
+        while let Some((folder, relative)) = pending.pop() {
+            let Ok(names) = folder.read_dir() else { continue };
+            for name in names {
+                let child = folder.join(&name);
+                let child_relative = if relative.is_empty() { name.clone() } else { format!("{relative}/{name}") };
+                let full = if base.is_empty() { child_relative.clone() } else { format!("{base}/{child_relative}") };
+                if matcher.matches_with(&full, options) {
+                    entries.push(child_relative.clone());
+                }
+                let is_link = fs::symlink_metadata(child.for_reading()).is_ok_and(|m| m.file_type().is_symlink());
+                if child.is_dir() && !is_link {
+                    pending.push((child, child_relative));
+                }
             }
         }
+        entries.sort();
+        Ok(Glob { base, entries })
     }
-    entries.sort();
-    let result = lua.create_table()?;
-    result.set("base_path", base)?;
-    result.set("entries", lua.create_sequence_from(entries)?)?;
-    Ok(result)
 }
 
 #[derive(Clone, Copy)]

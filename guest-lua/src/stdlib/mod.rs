@@ -5,6 +5,7 @@ pub mod crypto;
 pub mod datetime;
 pub mod fs;
 pub mod regex;
+pub mod templates;
 pub mod utils;
 
 pub mod serde;
