@@ -26,6 +26,7 @@ run: build
 	@./target/release/astra-host --apps examples/apps --listen $(LISTEN)
 
 test: build
+	@scripts/bootstrap.sh test
 	@echo "==> unit tests and end-to-end tests (the real binary, over real sockets)"
 	@$(CARGO) test --locked --release -p astra-host -p astra-tests -p astra-bench -p astra-microbench
 

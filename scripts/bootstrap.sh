@@ -2,7 +2,9 @@
 # Installs what building astra-host needs, once, and says what it is doing.
 #  - the wasm32-wasip2 Rust target (the Lua guest is compiled to it);
 #  - zig's clang, from PyPI, into a project-local venv (.tools/venv): Lua's C sources need
-#    a clang >= 20 that lowers setjmp/longjmp to Wasm exceptions (see guest-lua/README.md).
+#    a clang >= 20 that lowers setjmp/longjmp to Wasm exceptions (see guest-lua/README.md);
+#  - with `test` (as `make test` runs it): the Debian packages the tests use, each checked
+#    by a file it installs: tzdata (the zone database apps' `timezone` is read from).
 # Every step checks first, so running it again costs well under a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,4 +41,28 @@ if [ -z "$ZIG_BIN" ]; then
 fi
 if [ "$(readlink .tools/zig 2>/dev/null)" != "${ZIG_BIN#.tools/}" ]; then
     ln -sfn "${ZIG_BIN#.tools/}" .tools/zig
+fi
+
+# Debian packages for the tests: "package file-it-installs" pairs, installed with apt-get
+# (through sudo when not root) only when the file is missing.
+if [ "${1:-}" = "test" ]; then
+    missing=()
+    while read -r package file; do
+        [ -e "$file" ] || missing+=("$package")
+    done <<'PACKAGES'
+tzdata /usr/share/zoneinfo/Europe/Berlin
+PACKAGES
+    if [ "${#missing[@]}" -gt 0 ]; then
+        say "installing Debian packages for the tests: ${missing[*]}"
+        sudo=""
+        if [ "$(id -u)" -ne 0 ]; then
+            if ! command -v sudo >/dev/null 2>&1; then
+                say "not root and no sudo: install ${missing[*]} (apt-get install ${missing[*]}) and run this again"
+                exit 1
+            fi
+            sudo="sudo"
+        fi
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
 fi

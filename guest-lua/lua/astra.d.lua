@@ -238,7 +238,7 @@ function HTTPServer:new() end
 ---@field status_codes table<string, integer>
 http = {}
 
----@class DateTime
+---@class DateTime A moment at a fixed UTC offset; `tostring`, `..`, `==`, `<`, `<=` and `-` (milliseconds) work on it
 ---@field get_year fun(datetime: DateTime): integer
 ---@field get_month fun(datetime: DateTime): integer 1 to 12
 ---@field get_day fun(datetime: DateTime): integer
@@ -248,30 +248,50 @@ http = {}
 ---@field get_second fun(datetime: DateTime): integer
 ---@field get_millisecond fun(datetime: DateTime): integer
 ---@field get_epoch_milliseconds fun(datetime: DateTime): integer
----@field get_timezone_offset fun(datetime: DateTime): integer Always 0: the sandbox runs in UTC
----@field set_year fun(datetime: DateTime, year: integer)
----@field set_month fun(datetime: DateTime, month: integer)
----@field set_day fun(datetime: DateTime, day: integer)
----@field set_hour fun(datetime: DateTime, hour: integer)
----@field set_minute fun(datetime: DateTime, minute: integer)
----@field set_second fun(datetime: DateTime, second: integer)
----@field set_millisecond fun(datetime: DateTime, millisecond: integer)
----@field set_epoch_milliseconds fun(datetime: DateTime, milliseconds: integer)
+---@field get_timezone_offset fun(datetime: DateTime): integer Minutes east of UTC
+---@field set_year fun(datetime: DateTime, year: integer): DateTime Changes it, and returns a copy
+---@field set_month fun(datetime: DateTime, month: integer): DateTime
+---@field set_day fun(datetime: DateTime, day: integer): DateTime
+---@field set_hour fun(datetime: DateTime, hour: integer): DateTime
+---@field set_minute fun(datetime: DateTime, minute: integer): DateTime
+---@field set_second fun(datetime: DateTime, second: integer): DateTime
+---@field set_millisecond fun(datetime: DateTime, millisecond: integer): DateTime
+---@field set_epoch_milliseconds fun(datetime: DateTime, milliseconds: integer): DateTime Keeps the offset
+---@field set_time fun(datetime: DateTime, hour: integer, minute: integer, second: integer?, millisecond: integer?): DateTime
+---@field set_date fun(datetime: DateTime, year: integer, month: integer, day: integer): DateTime
+---@field add_milliseconds fun(datetime: DateTime, n: integer): DateTime
+---@field add_seconds fun(datetime: DateTime, n: integer): DateTime
+---@field add_minutes fun(datetime: DateTime, n: integer): DateTime
+---@field add_hours fun(datetime: DateTime, n: integer): DateTime
+---@field add_days fun(datetime: DateTime, n: integer): DateTime
+---@field add_weeks fun(datetime: DateTime, n: integer): DateTime
+---@field add_months fun(datetime: DateTime, n: integer): DateTime The day is clamped to the month's end
+---@field add_years fun(datetime: DateTime, n: integer): DateTime
+---@field sub_milliseconds fun(datetime: DateTime, n: integer): DateTime
+---@field sub_seconds fun(datetime: DateTime, n: integer): DateTime
+---@field sub_minutes fun(datetime: DateTime, n: integer): DateTime
+---@field sub_hours fun(datetime: DateTime, n: integer): DateTime
+---@field sub_days fun(datetime: DateTime, n: integer): DateTime
+---@field sub_weeks fun(datetime: DateTime, n: integer): DateTime
+---@field sub_months fun(datetime: DateTime, n: integer): DateTime
+---@field sub_years fun(datetime: DateTime, n: integer): DateTime
+---@field diff_milliseconds fun(datetime: DateTime, other: DateTime): integer
 ---@field to_utc fun(datetime: DateTime): DateTime
----@field to_local fun(datetime: DateTime): DateTime
+---@field to_local fun(datetime: DateTime): DateTime At the app's zone's offset
 ---@field to_rfc2822 fun(datetime: DateTime): string
 ---@field to_rfc3339 fun(datetime: DateTime): string
 ---@field to_format fun(datetime: DateTime, format: string): string strftime syntax
----@field to_date_string fun(datetime: DateTime): string
----@field to_time_string fun(datetime: DateTime): string
----@field to_datetime_string fun(datetime: DateTime): string
----@field to_iso_string fun(datetime: DateTime): string
----@field to_locale_date_string fun(datetime: DateTime): string
----@field to_locale_time_string fun(datetime: DateTime): string
----@field to_locale_datetime_string fun(datetime: DateTime): string
+---@field to_date_string fun(datetime: DateTime): string `2020-12-25`
+---@field to_time_string fun(datetime: DateTime): string `07:30:45.500+00:00`
+---@field to_datetime_string fun(datetime: DateTime): string RFC 3339
+---@field to_iso_string fun(datetime: DateTime): string RFC 3339 with milliseconds
+---@field to_locale_date_string fun(datetime: DateTime): string `12/25/20`
+---@field to_locale_time_string fun(datetime: DateTime): string `07:30:45`
+---@field to_locale_datetime_string fun(datetime: DateTime): string `Fri Dec 25 07:30:45 2020`
 
 ---@class DateTimeModule
----@field new fun(year_or_text: integer|string|nil, month: integer?, day: integer?, hour: integer?, minute: integer?, second: integer?, millisecond: integer?): DateTime
+---@field new fun(year_or_text: integer|string|nil, month: integer?, day: integer?, hour: integer?, minute: integer?, second: integer?, millisecond: integer?): DateTime Local time in the app's zone
+---@field from_epoch_millis fun(milliseconds: integer): DateTime At UTC
 
 ---@class SerdeFormat
 ---@field encode fun(value: any): string Keys sorted; a table's top-level functions are left out

@@ -48,6 +48,41 @@ io.popen = no_processes("io.popen")
 
 os.clock = internal.clock
 
+-- Lua's local time comes from the C library, whose local time in WASI is UTC; the app's
+-- is its zone (decision 7). `os.date` formats at the zone's offset then (`!` still means
+-- UTC) and `os.time` reads a table as local time in the zone.
+local utc_date, utc_time = os.date, os.time
+
+function os.date(format, time)
+    format = format or "%c"
+    time = time or utc_time()
+    if type(format) ~= "string" or format:sub(1, 1) == "!" or math.type(time) == nil then
+        return utc_date(format, time)
+    end
+    local offset, zone, daylight_saving = internal.local_offset(math.floor(time))
+    if format:sub(1, 2) == "*t" then
+        local fields = utc_date("!*t", time + offset)
+        fields.isdst = daylight_saving
+        return fields
+    end
+    local sign, minutes = offset < 0 and "-" or "+", math.abs(offset) // 60
+    local numeric = string.format("%s%02d%02d", sign, minutes // 60, minutes % 60)
+    format = format:gsub("%%([%%zZ])", function(spec)
+        if spec == "z" then return numeric elseif spec == "Z" then return zone end
+    end)
+    return utc_date("!" .. format, time + offset)
+end
+
+function os.time(fields)
+    if fields == nil then return utc_time() end
+    local as_utc = utc_time(fields)
+    local at = utc_date("!*t", as_utc)
+    -- A time the clocks skipped takes the offset in force just before.
+    local offset = internal.offset_of_local(at.year, at.month, at.day, at.hour, at.min, at.sec)
+        or internal.local_offset(as_utc - 86400)
+    return as_utc - offset
+end
+
 -- No /tmp in the sandbox: temporary files go in the app's data folder (in its current
 -- folder). As on POSIX, `os.tmpname` creates the file so that the name is taken, and
 -- `io.tmpfile`'s file is gone from the folder once it is open.

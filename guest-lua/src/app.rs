@@ -80,6 +80,7 @@ impl App {
         let lua_error = |e: mlua::Error| errors::from_mlua(&e);
         allocator::install(&lua, usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX)).map_err(lua_error)?;
         crate::stdlib::utils::load_env_files(&config.env_files);
+        crate::timezone::install(config.time_zone.as_ref()).map_err(plain)?;
         let script = globals::Script { entry: &config.entry, arguments: &config.arguments };
         let error_handler = modules::install(&lua, &script).map_err(lua_error)?;
 

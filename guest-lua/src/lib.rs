@@ -13,6 +13,8 @@
 //! - `http/`: Lua's `http` on the server side: request, response, socket, cookie, multipart.
 //! - `stdlib/`: one file per Astra module (`serde/` a folder, one file per format), beside
 //!   its Lua half in `../lua/`.
+//! - `view` and `timezone`: the file view and the local time zone apps see, under the
+//!   modules and the Lua functions alike.
 
 wit_bindgen::generate!({ world: "guest", path: "../wit" });
 
@@ -25,6 +27,7 @@ mod http;
 mod modules;
 mod scoped;
 mod stdlib;
+mod timezone;
 mod view;
 
 use std::cell::RefCell;

@@ -99,6 +99,22 @@ fn internal_functions(lua: &Lua) -> mlua::Result<Table> {
     internal.set("run", lua.create_function(|lua, server: Table| lua.set_named_registry_value(SERVER_KEY, server))?)?;
     crate::view::install(lua, &internal)?;
     internal.set(
+        "local_offset",
+        lua.create_function(|_, epoch_seconds: i64| {
+            let offset = crate::timezone::offset_at(epoch_seconds);
+            Ok((offset.seconds, offset.abbreviation, offset.daylight_saving))
+        })?,
+    )?;
+    internal.set(
+        "offset_of_local",
+        lua.create_function(|_, (year, month, day, hour, minute, second): (i32, u32, u32, u32, u32, u32)| {
+            Ok(match crate::timezone::offset_of_local(year, month, day, hour, minute, second) {
+                crate::timezone::LocalTime::Offset(seconds) => Some(seconds),
+                crate::timezone::LocalTime::Gap => None,
+            })
+        })?,
+    )?;
+    internal.set(
         "shutdown",
         lua.create_function(|_, ()| {
             runtime::shutdown();

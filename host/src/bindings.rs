@@ -20,4 +20,4 @@ wasmtime::component::bindgen!({
 });
 
 pub use astra::host::types::{BodyKind, Cookie, CookieChange, LuaError, Response};
-pub use exports::astra::host::app::{EnvFile, Manifest, Route, RouteConfig, RouteKind, StartConfig};
+pub use exports::astra::host::app::{EnvFile, Manifest, Route, RouteConfig, RouteKind, StartConfig, TimeZone};

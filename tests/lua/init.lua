@@ -5,7 +5,7 @@ local test = require("test")
 if arg[2] == "nocolor" then test.nocolor() end
 
 for _, suite in ipairs({
-    "test_test", "stores_test", "validation_test", "regex_test", "runtime_test", "fs_test", "require_test", "serde_test", "utils_test", "templates_test",
+    "test_test", "stores_test", "validation_test", "regex_test", "runtime_test", "fs_test", "require_test", "serde_test", "utils_test", "templates_test", "datetime_test",
 }) do
     require(suite)
 end

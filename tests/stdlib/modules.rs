@@ -200,3 +200,48 @@ async fn templates_serve_pages_render_markdown_and_reload_in_debug_mode() {
     assert_eq!(page("/debug").await.2, "true");
     assert_eq!(page("/page").await.2, "version two");
 }
+
+#[tokio::test]
+async fn datetime_keeps_local_time_in_the_apps_zone() {
+    let host = host();
+    let get = |path: &'static str| json(&host, "datetime", reqwest::Method::GET, path, "");
+    assert_eq!(
+        get("/local?year=2024&month=7&day=4&hour=9").await,
+        json!({ "rfc3339": "2024-07-04T09:00:00+05:30", "offset": 330, "weekday": 4 })
+    );
+    assert_eq!(
+        json(&host, "datetime", reqwest::Method::POST, "/parse", "2020-12-25T07:30:45.5-03:00").await,
+        json!({
+            "iso": "2020-12-25T07:30:45.500-03:00",
+            "utc": "2020-12-25T10:30:45.500+00:00",
+            "here": "2020-12-25T16:00:45.500+05:30"
+        })
+    );
+    let refused = json(&host, "datetime", reqwest::Method::POST, "/parse", "not a date").await;
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid date string (date-only | RFC 3339 | RFC 2822): not a date"),
+        "{refused}"
+    );
+    assert_eq!(
+        get("/next-month?date=2023-01-31").await,
+        json!({ "date": "2023-02-28", "formatted": "31 January 2023" })
+    );
+    let bad_format = get("/format?with=%25Q").await;
+    assert!(bad_format["error"].as_str().unwrap().contains("is not a valid strftime format"), "{bad_format}");
+    assert_eq!(get("/os-date?at=0").await, json!({ "text": "1970-01-01 05:30 +0530" }));
+}
+
+#[tokio::test]
+async fn an_app_without_a_zone_keeps_the_hosts_and_a_bad_zone_is_named() {
+    let folder = AppsFolder::with(&["stdlib/datetime-host", "stdlib/datetime"]);
+    folder.write("datetime", "astra.toml", "timezone = \"../../../etc/passwd\"\n");
+    let host = Host::serve_with_env(&folder.path, &[], &[("TZ", "Europe/Berlin")]);
+    let local = json(&host, "datetime-host", reqwest::Method::GET, "/", "").await;
+    assert_eq!(local, json!({ "summer": 120, "text": "14:00 CEST" }));
+    assert_eq!(host.get("datetime", "/local").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let refusal = "[datetime] did not start: astra.toml: timezone: \"../../../etc/passwd\" is not a time zone name";
+    assert!(host.log_contains(refusal).await, "{}", host.log());
+}

@@ -60,6 +60,7 @@ impl WarmApp {
             data_dir: dir.join("data"),
             env: Vec::new(),
             env_files: Vec::new(),
+            timezone: None,
             memory: ByteSize::mib(64),
             open_files: Limits::default().open_files,
             data_quota: Arc::default(),
@@ -77,6 +78,7 @@ impl WarmApp {
             arguments: Vec::new(),
             lua_memory_limit: 58 << 20,
             env_files: Vec::new(),
+            time_zone: None,
         };
         instance.start(config, LIMITS).await.expect("starts");
         instance

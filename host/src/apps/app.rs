@@ -186,6 +186,7 @@ async fn start(
         data_dir: source.data_dir.clone(),
         env: config.env,
         env_files: config.env_files,
+        timezone: config.timezone,
         memory: config.limits.memory,
         open_files: config.limits.open_files,
         data_quota: Arc::default(),

@@ -3,6 +3,7 @@
 //! ```toml
 //! entry = "init.lua"          # the script to run (default init.lua)
 //! hosts = ["shop.example"]    # Host names the app would like; the operator grants them
+//! timezone = "Europe/Berlin"  # its local time (default: the host's zone)
 //! [env]                       # the only environment variables the app sees
 //! GREETING = "hello"
 //! [limits]                    # lower than what the app is given, never higher
@@ -29,6 +30,7 @@ use serde::Deserialize;
 
 use super::hosts;
 use super::limits::{Authority, Limits, LimitsTable};
+use super::timezone::{self, TimeZone};
 
 /// Larger config files are refused: real ones take a few hundred bytes, and the host reads
 /// them into memory.
@@ -40,6 +42,7 @@ struct AppToml {
     entry: Option<String>,
     #[serde(default)]
     hosts: Vec<String>,
+    timezone: Option<String>,
     #[serde(default)]
     env: BTreeMap<String, String>,
     #[serde(default)]
@@ -56,6 +59,8 @@ pub struct AppConfig {
     pub env: Vec<(String, String)>,
     /// The `.env` files there are, as (name, text), in `ENV_FILES` order.
     pub env_files: Vec<(String, String)>,
+    /// The zone of the app's local time; None is UTC.
+    pub timezone: Option<TimeZone>,
     pub limits: Limits,
     /// What the app should be told: each value of its `[limits]` above what it is given.
     pub warnings: Vec<String>,
@@ -92,8 +97,12 @@ impl AppConfig {
                 env_files.push((name.to_string(), text));
             }
         }
+        let timezone = match &parsed.timezone {
+            Some(name) => Some(timezone::named(name).map_err(|e| format!("astra.toml: timezone: {e}"))?),
+            None => timezone::host(),
+        };
         let env = parsed.env.into_iter().collect();
-        Ok(AppConfig { entry, wanted_hosts, env, env_files, limits: applied.limits, warnings })
+        Ok(AppConfig { entry, wanted_hosts, env, env_files, timezone, limits: applied.limits, warnings })
     }
 }
 

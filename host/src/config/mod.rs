@@ -8,4 +8,5 @@ pub mod app;
 pub mod hosts;
 pub mod limits;
 pub mod operator;
+pub mod timezone;
 pub mod units;

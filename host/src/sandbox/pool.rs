@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::bindings::{EnvFile, Manifest, StartConfig};
+use crate::bindings::{EnvFile, Manifest, StartConfig, TimeZone};
 use crate::config::limits::Limits;
 use crate::config::units::ByteSize;
 use crate::rate::TokenBucket;
@@ -118,6 +118,11 @@ impl Pool {
                 .iter()
                 .map(|(name, text)| EnvFile { name: name.clone(), text: text.clone() })
                 .collect(),
+            time_zone: self
+                .spec
+                .timezone
+                .as_ref()
+                .map(|zone| TimeZone { name: zone.name.clone(), tzif: zone.tzif.to_vec() }),
         };
         let manifest = instance.start(config, limits).await?;
         Ok((instance, manifest))

@@ -29,6 +29,8 @@ pub struct InstanceSpec {
     pub env: Vec<(String, String)>,
     /// The app folder's `.env` files, as (name, text): the instance loads them over `env`.
     pub env_files: Vec<(String, String)>,
+    /// The zone of the app's local time (None: UTC).
+    pub timezone: Option<crate::config::timezone::TimeZone>,
     pub memory: ByteSize,
     /// Files (and other WASI handles) the instance may hold open.
     pub open_files: u32,
