@@ -502,3 +502,45 @@ fn export_writes_editor_definitions() {
     assert_eq!(luarc["workspace.library"], json!([".astra"]));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The guestbook example, as a new user would try it: a YAML config, templates with
+/// inheritance from its templates/ folder, a form checked by `validation`, entries kept in
+/// its data folder.
+#[tokio::test]
+async fn the_guestbook_example_serves_validates_and_keeps_its_entries() {
+    let host = Host::serve(&workspace().join("examples/apps"), &[]);
+    let client = host.client("guestbook");
+    let home = host.get("guestbook", "/").await;
+    assert_eq!(home.headers()["content-type"], "text/html; charset=utf-8");
+    let home = home.text().await.unwrap();
+    assert!(home.contains("<title>Guestbook</title>") && home.contains("Leave a line for the next visitor."), "{home}");
+    assert!(home.contains("Nobody has signed yet.") && home.contains("maxlength=\"280\""), "{home}");
+
+    let sign = |form: &'static str| {
+        client
+            .post(host.url("guestbook", "/sign"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+    };
+    let signed = sign("name=Ada&message=Hello+%3Cthere%3E").await.unwrap();
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed.headers()["location"], "/");
+    let home = host.get("guestbook", "/").await.text().await.unwrap();
+    assert!(home.contains("<h2>1 entry</h2>"), "{home}");
+    assert!(home.contains("Hello &lt;there&gt;<br>&mdash; Ada,"), "the message is escaped: {home}");
+    let saved = std::fs::read_to_string(host.data_dir.join("guestbook/entries.json")).unwrap();
+    assert!(saved.contains("\"name\":\"Ada\""), "{saved}");
+
+    for (form, error) in [
+        ("name=%3Cb%3E&message=x", "Please check the form: name: string does not match pattern"),
+        ("message=x", "Please check the form: name: expected string, got nil"),
+        ("name=Bob&message=", "A message is 1 to 280 characters."),
+    ] {
+        let refused = sign(form).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{form}");
+        let page = refused.text().await.unwrap();
+        assert!(page.contains(&format!("<p class=\"error\">{error}</p>")), "{form}: {page}");
+    }
+    assert!(host.get("guestbook", "/").await.text().await.unwrap().contains("<h2>1 entry</h2>"));
+}

@@ -126,6 +126,7 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
     let mut rows = Vec::new();
 
     let mut hello_rps = 0.0;
+    let mut hello_cpu = None;
     if wanted("hello") || wanted("routes") || wanted("half-load") {
         eprintln!("astra-bench: hello, {RUNS} runs of each server in turns");
         let before = match std::env::var_os("ASTRA_BENCH_BEFORE") {
@@ -154,6 +155,7 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
             rows.push(row.ratio(ratio, "this build"));
         }
         hello_rps = astra_hello.rps();
+        hello_cpu = astra_hello.cpu_per_request();
         let mut astra_row =
             Row::load("hello, astra-host", &mut astra_hello).ratio(hello_rps / axum_hello.rps(), "axum hello");
         astra_row.add_note(&astra_note);
@@ -173,11 +175,17 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
             ("JSON, 100-item table", "GET", "/json", &b""[..]),
             ("path param + response header", "GET", "/users/42", &b""[..]),
             ("POST 1 KiB JSON, echoed", "POST", "/echo", body_1k.as_bytes()),
+            ("template: a page extending a base, 50-row loop", "GET", "/page", &b""[..]),
+            ("YAML: a 1 KiB document decoded", "GET", "/yaml", &b""[..]),
         ] {
             eprintln!("astra-bench: {what}");
             let mut outcome = host.drive(&load(&host, "bench", method, path, body)).await;
             let ratio = outcome.rps() / hello_rps;
-            rows.push(Row::load(what, &mut outcome).ratio(ratio, "astra hello"));
+            let mut row = Row::load(what, &mut outcome).ratio(ratio, "astra hello");
+            if let (Some(cpu), Some(hello)) = (outcome.cpu_per_request(), hello_cpu) {
+                row.add_note(&format!("server CPU per request {:.2} × hello", cpu.as_secs_f64() / hello.as_secs_f64()));
+            }
+            rows.push(row);
         }
     }
 

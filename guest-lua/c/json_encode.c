@@ -8,9 +8,10 @@
 ** reads keys and values in place. It allocates nothing in Lua and raises no Lua error, so
 ** it needs no protected call of its own and never touches the GC.
 **
-** Objects are written with their keys in byte order, as Astra's serde_json maps write them:
-** each field goes out in `next`'s order while its place is noted, and if the fields came out
-** of order they are then put in order in place.
+** Objects are written with their keys in byte order, as Astra's serde_json maps write them.
+** An object whose keys are all strings (nearly all) has its fields sorted by key before any
+** is written; one with number keys, whose text is known only once written, goes out in
+** `next`'s order with each field's place noted, and is then put in order in place.
 **
 ** The JSON text goes into a Rust `Vec<u8>` (`json_out`); the rare cases (floats, strings
 ** that need escaping) are written by Rust (json.rs), so that both directions format numbers
@@ -18,6 +19,7 @@
 */
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lua.h"
@@ -34,6 +36,9 @@
 
 /* What astra_json_encode returns; on a bad value or key, `bad_type` holds its Lua type. */
 enum { JSON_OK = 0, JSON_BAD_VALUE = 1, JSON_BAD_KEY = 2, JSON_TOO_DEEP = 3, JSON_NO_MEMORY = 4 };
+
+/* Internal: an object has number keys, and takes the slower way (put_fields). */
+#define JSON_NUMBER_KEYS (-1)
 
 /* The output buffer: the pointer, length and capacity of a Rust Vec<u8>, kept in step by
 ** astra_json_reserve. Must match `Output` in json.rs. */
@@ -181,6 +186,9 @@ typedef struct field_span {
 /* Most objects have few fields; more than this take memory from Lua's allocator. */
 #define LOCAL_FIELDS 16
 
+/* Up to this many fields an insertion sort beats qsort, whose comparisons are calls. */
+#define INSERTION_SORT_MOST 64
+
 typedef struct field_list {
   field_span local[LOCAL_FIELDS];
   field_span *spans;
@@ -214,21 +222,23 @@ static int key_order(const unsigned char *data, const field_span *a, const field
   return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
 }
 
+/* qsort passes no context: the output being sorted, while it is (an instance is one thread). */
+static const unsigned char *sorting_data;
+
+static int compare_spans(const void *a, const void *b) {
+  return key_order(sorting_data, a, b);
+}
+
 /* Puts the fields of the object written from `body` to the end of the output in key order:
-** sorts their spans (an insertion sort: objects are small, and often sorted already), then
-** copies the fields in that order through a scratch block. */
+** sorts their spans, then copies the fields in that order through a scratch block. */
 static int sort_fields(lua_State *L, json_out *out, field_list *fields, size_t body) {
   field_span *spans = fields->spans;
   size_t count = fields->count;
   int sorted = 1;
   for (size_t i = 1; i < count && sorted; i++) sorted = key_order(out->data, &spans[i - 1], &spans[i]) <= 0;
   if (sorted) return JSON_OK;
-  for (size_t i = 1; i < count; i++) {
-    field_span span = spans[i];
-    size_t j = i;
-    for (; j > 0 && key_order(out->data, &spans[j - 1], &span) > 0; j--) spans[j] = spans[j - 1];
-    spans[j] = span;
-  }
+  sorting_data = out->data;
+  qsort(spans, count, sizeof(field_span), compare_spans);
   size_t size = out->len - body;
   unsigned char *scratch = lua_memory(L, NULL, 0, size);
   if (scratch == NULL) return JSON_NO_MEMORY;
@@ -245,6 +255,83 @@ static int sort_fields(lua_State *L, json_out *out, field_list *fields, size_t b
 }
 
 static int put_fields(lua_State *L, json_out *out, Table *t, int no_array, int depth, field_list *fields);
+
+/* A field of an object whose keys are strings: its key and value, in the table. */
+typedef struct string_field {
+  const TString *key;
+  const TValue *value;
+} string_field;
+
+static INLINE int string_order(const string_field *a, const string_field *b) {
+  size_t la = tsslen(a->key), lb = tsslen(b->key);
+  int order = memcmp(getstr(a->key), getstr(b->key), la < lb ? la : lb);
+  if (order != 0) return order;
+  return la < lb ? -1 : la > lb;
+}
+
+static int compare_string_fields(const void *a, const void *b) {
+  return string_order(a, b);
+}
+
+/* Writes the fields of an object whose keys are all strings, sorted by key; returns
+** JSON_NUMBER_KEYS, having written nothing, if it has another key. */
+static int put_string_keyed(lua_State *L, json_out *out, Table *t, int no_array, int depth) {
+  unsigned int asize = no_array ? 0 : luaH_realasize(t);
+  for (unsigned int i = 0; i < asize; i++)
+    if (!isempty(&t->array[i])) return JSON_NUMBER_KEYS;
+  string_field local[LOCAL_FIELDS];
+  string_field *fields = local;
+  size_t count = 0, cap = LOCAL_FIELDS;
+  int status = JSON_OK;
+  for (unsigned int i = 0, n = sizenode(t); i < n && status == JSON_OK; i++) {
+    Node *node = gnode(t, i);
+    if (isempty(gval(node))) continue;
+    TValue key;
+    getnodekey(NULL, &key, node);
+    if (!ttisstring(&key)) {
+      if (ttisnumber(&key)) {
+        status = JSON_NUMBER_KEYS;
+      } else {
+        out->bad_type = ttype(&key);
+        status = JSON_BAD_KEY;
+      }
+      break;
+    }
+    if (count == cap) {
+      string_field *grown = lua_memory(L, NULL, 0, cap * 2 * sizeof(string_field));
+      if (grown == NULL) {
+        status = JSON_NO_MEMORY;
+        break;
+      }
+      memcpy(grown, fields, count * sizeof(string_field));
+      if (fields != local) lua_memory(L, fields, cap * sizeof(string_field), 0);
+      fields = grown;
+      cap *= 2;
+    }
+    fields[count].key = tsvalue(&key);
+    fields[count].value = gval(node);
+    count++;
+  }
+  if (status == JSON_OK) {
+    /* Most objects are small, and an insertion sort is quickest for them. */
+    if (count <= INSERTION_SORT_MOST) {
+      for (size_t i = 1; i < count; i++) {
+        string_field field = fields[i];
+        size_t j = i;
+        for (; j > 0 && string_order(&fields[j - 1], &field) > 0; j--) fields[j] = fields[j - 1];
+        fields[j] = field;
+      }
+    } else {
+      qsort(fields, count, sizeof(string_field), compare_string_fields);
+    }
+    for (size_t i = 0; i < count && status == JSON_OK; i++) {
+      put_string(out, fields[i].key, i > 0 ? ',' : 0, ':');
+      status = put_value(L, out, fields[i].value, depth);
+    }
+  }
+  if (fields != local) lua_memory(L, fields, cap * sizeof(string_field), 0);
+  return status;
+}
 
 /* A table with a border past 0 is an array up to it (its other keys are ignored); any
 ** other table is an object with every key, in key order. */
@@ -267,10 +354,16 @@ static int put_table(lua_State *L, json_out *out, Table *t, int depth) {
     return JSON_OK;
   }
   put_byte(out, '{');
+  int status = put_string_keyed(L, out, t, no_array, depth);
+  if (status != JSON_NUMBER_KEYS) {
+    if (status != JSON_OK) return status;
+    put_byte(out, '}');
+    return JSON_OK;
+  }
   size_t body = out->len;
   field_list fields = {.spans = NULL, .count = 0, .cap = LOCAL_FIELDS};
   fields.spans = fields.local;
-  int status = put_fields(L, out, t, no_array, depth, &fields);
+  status = put_fields(L, out, t, no_array, depth, &fields);
   if (status == JSON_OK && fields.count > 1) status = sort_fields(L, out, &fields, body);
   if (fields.spans != fields.local) lua_memory(L, fields.spans, fields.cap * sizeof(field_span), 0);
   if (status != JSON_OK) return status;

@@ -84,8 +84,13 @@ impl App {
         let script = globals::Script { entry: &config.entry, arguments: &config.arguments };
         let error_handler = modules::install(&lua, &script).map_err(lua_error)?;
 
-        let source = std::fs::read(format!("/app/{}", config.entry))
+        let mut source = std::fs::read(format!("/app/{}", config.entry))
             .map_err(|e| plain(format!("cannot read {}: {}", config.entry, io_reason(&e))))?;
+        // A first `#!` line is not Lua: it goes, its line break stays, so lines keep their numbers.
+        if source.starts_with(b"#") {
+            let end = source.iter().position(|&b| b == b'\n').unwrap_or(source.len());
+            source.drain(..end);
+        }
         let chunk = lua.load(source).set_name(format!("@{}", config.entry)).set_mode(ChunkMode::Text);
         let chunk = chunk.into_function().map_err(|e| match e {
             mlua::Error::SyntaxError { message, .. } => plain(message),

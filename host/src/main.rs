@@ -120,10 +120,16 @@ async fn run_one(target: Option<PathBuf>, arguments: Vec<String>, args: HostArgs
     serve(Arc::new(Registry::single(app)), listen, &args, Some(app_shutdown)).await
 }
 
-/// `run`'s script: the file named, a folder's `init.lua`, or `./init.lua`.
+/// `run`'s script, as `astra run` finds it: the file named, a folder's `init.lua` (else its
+/// `init.luau`), or the same in the current folder.
 fn script_path(target: Option<PathBuf>) -> Result<PathBuf> {
     let target = target.unwrap_or_else(|| PathBuf::from("."));
-    let file = if target.is_dir() { target.join("init.lua") } else { target };
+    let file = if target.is_dir() {
+        let luau = target.join("init.luau");
+        if !target.join("init.lua").exists() && luau.is_file() { luau } else { target.join("init.lua") }
+    } else {
+        target
+    };
     if !file.is_file() {
         bail!("{} is not a script: give a .lua file, or a folder with an init.lua", file.display());
     }

@@ -75,6 +75,17 @@ fn a_failing_script_exits_non_zero_naming_file_and_line() {
 
 #[test]
 fn run_takes_a_folder_or_nothing_for_init_lua() {
+    let luau = scratch_dir("run-luau");
+    std::fs::write(
+        luau.join("init.luau"),
+        "#!/usr/bin/env astra\nprint('luau, from ' .. MAIN_SCRIPT)\nerror('on line 3')\n",
+    )
+    .unwrap();
+    let output = run(&luau, &[]);
+    assert_eq!(stdout(&output), "luau, from init.luau \n", "a folder without init.lua runs its init.luau: {output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: init.luau:3: on line 3"), "a `#!` line is skipped and counted: {stderr}");
+
     let dir = scratch_dir("run");
     std::fs::create_dir_all(dir.join("app")).unwrap();
     std::fs::write(dir.join("app/init.lua"), "print('from ' .. MAIN_SCRIPT)\n").unwrap();

@@ -1,5 +1,9 @@
--- The benchmark routes, the same as bench/baseline's axum ones.
+-- The benchmark routes, the same as bench/baseline's axum ones; /page and /yaml (the
+-- standard library's templates and serde) have no axum counterpart.
 local server = require("http").server.new()
+local templates = require("templates")
+local serde = require("serde")
+local fs = require("fs")
 
 local items = {}
 for i = 1, 100 do items[i] = { id = i, name = "item " .. i, done = i % 2 == 0 } end
@@ -14,6 +18,22 @@ server:get("/users/{id}", function(request, response)
     return { id = id }
 end)
 server:post("/echo", function(request) return request:body():json() end)
+-- A page extending a base, with a 50-row loop.
+local pages = templates.jinja2.new("templates/*.html")
+local rows = {}
+for i = 1, 50 do rows[i] = { id = i, name = "item " .. i, price = i * 1.25 } end
+server:get("/page", function(_, response)
+    response:set_header("Content-Type", "text/html")
+    return pages:render("page.html", { title = "Items", rows = rows })
+end)
+
+-- A 1 KiB YAML document decoded on each request.
+local config = fs.read_file("config.yaml")
+server:get("/yaml", function()
+    local decoded = serde.yaml.decode(config)
+    return { name = decoded.name, services = #decoded.services }
+end)
+
 server:get("/fib", function() return tostring(fib(20)) end)
 server:get("/fib/{n}", function(request) return tostring(fib(request:params().n)) end)
 server:websocket("/ws", function(socket)

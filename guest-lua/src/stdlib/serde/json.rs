@@ -112,14 +112,19 @@ unsafe extern "C" fn astra_json_reserve(out: *mut Output, additional: usize) {
 
 #[unsafe(no_mangle)]
 unsafe extern "C" fn astra_json_write_float(out: *mut Output, n: f64, quoted: c_int) {
-    let quote = if quoted != 0 { "\"" } else { "" };
+    // Shortest round-trip form with a fraction or exponent (`5.0`, `1e21`), as serde_json
+    // writes floats (with the same ryu), so that a float reads back as a float.
+    let mut digits = ryu::Buffer::new();
+    let text = if n.is_finite() { digits.format_finite(n) } else { "null" };
     // SAFETY: as above.
     unsafe {
         (*out).with_vec(|vec| {
-            if n.is_finite() {
-                let _ = write!(vec, "{quote}{n}{quote}");
+            if quoted != 0 {
+                vec.push(b'"');
+                vec.extend_from_slice(text.as_bytes());
+                vec.push(b'"');
             } else {
-                let _ = write!(vec, "{quote}null{quote}");
+                vec.extend_from_slice(text.as_bytes());
             }
         });
     }
