@@ -1,6 +1,6 @@
 //! The Lua guest: a Lua 5.4 interpreter with the Astra Lua API, compiled to a wasm32-wasip2
 //! component. The host calls `start` once per instance and then `handle` or `websocket`
-//! per request (see `wit/astra.wit`).
+//! per request (see `wit/`, one file per interface).
 //!
 //! An instance is single-threaded and serves one request at a time, so the app lives in
 //! one thread-local slot; nothing here needs locks.

@@ -1,4 +1,4 @@
-//! Host-side Rust bindings of `wit/astra.wit`. The imports that wait on a client (WebSocket
+//! Host-side Rust bindings of `wit/`. The imports that wait on a client (WebSocket
 //! receive, send and close) are async, so they wait without blocking a runtime thread; the
 //! rest answer at once (the request body is read before the call) and are plain calls,
 //! which cross the boundary for a fraction of an async call's cost.
