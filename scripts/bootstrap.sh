@@ -4,7 +4,8 @@
 #  - zig's clang, from PyPI, into a project-local venv (.tools/venv): Lua's C sources need
 #    a clang >= 20 that lowers setjmp/longjmp to Wasm exceptions (see guest-lua/README.md);
 #  - with `test` (as `make test` runs it): the Debian packages the tests use, each checked
-#    by a file it installs: tzdata (the zone database apps' `timezone` is read from).
+#    by a file it installs: tzdata (the zone database apps' `timezone` is read from) and
+#    postgresql (the server the SQL tests start, each in a scratch folder of its own).
 # Every step checks first, so running it again costs well under a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,14 +44,15 @@ if [ "$(readlink .tools/zig 2>/dev/null)" != "${ZIG_BIN#.tools/}" ]; then
     ln -sfn "${ZIG_BIN#.tools/}" .tools/zig
 fi
 
-# Debian packages for the tests: "package file-it-installs" pairs, installed with apt-get
-# (through sudo when not root) only when the file is missing.
+# Debian packages for the tests: "package file-it-installs" pairs (the file may be a
+# glob), installed with apt-get (through sudo when not root) only when no file matches.
 if [ "${1:-}" = "test" ]; then
     missing=()
     while read -r package file; do
-        [ -e "$file" ] || missing+=("$package")
+        compgen -G "$file" >/dev/null || missing+=("$package")
     done <<'PACKAGES'
 tzdata /usr/share/zoneinfo/Europe/Berlin
+postgresql /usr/lib/postgresql/*/bin/initdb
 PACKAGES
     if [ "${#missing[@]}" -gt 0 ]; then
         say "installing Debian packages for the tests: ${missing[*]}"

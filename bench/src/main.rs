@@ -177,6 +177,7 @@ async fn against_baseline(wanted: &dyn Fn(&str) -> bool, duration: Duration, con
             ("POST 1 KiB JSON, echoed", "POST", "/echo", body_1k.as_bytes()),
             ("template: a page extending a base, 50-row loop", "GET", "/page", &b""[..]),
             ("YAML: a 1 KiB document decoded", "GET", "/yaml", &b""[..]),
+            ("SQLite: one indexed row, as JSON", "GET", "/sqlite/42", &b""[..]),
         ] {
             eprintln!("astra-bench: {what}");
             let mut outcome = host.drive(&load(&host, "bench", method, path, body)).await;

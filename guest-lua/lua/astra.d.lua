@@ -448,3 +448,21 @@ function regex(expression) end
 ---@field parse_glob fun(pattern: string): { base_path: string, entries: string[] }
 ---@field new_buffer fun(capacity: integer): FSBuffer
 ---@field open fun(path: string): FSFile
+
+-- `require("database")`: SQL on the host (SQLite in the data folder, PostgreSQL by URL).
+
+---@class DatabaseOptions
+---@field max_connections? integer connections the pool may open (the app's db_connections caps it)
+---@field is_immutable? boolean SQLite: open read-only, without locking
+---@field other_options? { [1]: string, [2]: string }[] PostgreSQL runtime parameters, as {name, value}
+
+---@class Database
+---@field execute fun(self: Database, sql: string, params?: any[])
+---@field query_one fun(self: Database, sql: string, params?: any[]): table|nil
+---@field query_all fun(self: Database, sql: string, params?: any[]): table[]
+---@field query_pragma_int fun(self: Database, sql: string): integer|nil
+---@field query_pragma_text fun(self: Database, sql: string): string|nil
+---@field close fun(self: Database)
+
+---@class DatabaseModule
+---@field new fun(kind: "sqlite"|"postgres", target: string, options?: DatabaseOptions): Database

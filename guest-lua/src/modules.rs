@@ -52,6 +52,7 @@ pub fn install(lua: &Lua, script: &globals::Script<'_>) -> mlua::Result<Function
     module("datetime", lua.create_function(|lua, ()| crate::stdlib::datetime::module(lua))?)?;
     module("fs", lua.create_function(|lua, ()| crate::stdlib::fs::module(lua))?)?;
     module("crypto", lua.create_function(|lua, ()| crate::stdlib::crypto::module(lua))?)?;
+    module("database", lua.create_function(|lua, ()| crate::stdlib::database::module(lua))?)?;
     module("serde", lua.create_function(|lua, ()| crate::stdlib::serde::module(lua))?)?;
     module("utils", lua.create_function(|lua, ()| crate::stdlib::utils::module(lua))?)?;
     preload.set("bit", lua_module(lua, "bit", BIT, None)?)?;

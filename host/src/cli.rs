@@ -210,6 +210,15 @@ pub struct LimitArgs {
     /// e.g. 64.
     #[arg(global = true, long, env = "ASTRA_OPEN_FILES", value_name = "N")]
     pub open_files: Option<u32>,
+
+    /// Connections one of an app's databases may have open at once, shared by the app's
+    /// instances; a query waits for a free one, e.g. 8.
+    #[arg(global = true, long, env = "ASTRA_DB_CONNECTIONS", value_name = "N")]
+    pub db_connections: Option<u32>,
+
+    /// Largest query result the host reads for an app; a larger one is a Lua error, e.g. 16MiB.
+    #[arg(global = true, long, env = "ASTRA_SQL_RESULT_LIMIT", value_name = "SIZE")]
+    pub sql_result_limit: Option<ByteSize>,
 }
 
 impl LimitArgs {
@@ -234,6 +243,8 @@ impl LimitArgs {
             buffer_limit: self.buffer_limit.unwrap_or(base.buffer_limit),
             websocket_idle_timeout: self.websocket_idle_timeout.unwrap_or(base.websocket_idle_timeout),
             open_files: self.open_files.unwrap_or(base.open_files),
+            db_connections: self.db_connections.unwrap_or(base.db_connections),
+            sql_result_limit: self.sql_result_limit.unwrap_or(base.sql_result_limit),
         };
         limits.validate()?;
         Ok(limits)

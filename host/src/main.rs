@@ -98,6 +98,7 @@ async fn run_one(target: Option<PathBuf>, arguments: Vec<String>, args: HostArgs
         data_dir: args.data_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
         hosts: Vec::new(),
         run: Some(RunScript { path: file_name, arguments }),
+        network_grant: None,
     };
     let sandbox = sandbox(&args, &operator, &limits, true)?;
     let limits = operator.limits_for(&source.name, &limits).map_err(|e| format_err!("{e}"))?;

@@ -1,5 +1,6 @@
--- The benchmark routes, the same as bench/baseline's axum ones; /page and /yaml (the
--- standard library's templates and serde) have no axum counterpart.
+-- The benchmark routes, the same as bench/baseline's axum ones; /page, /yaml and /sqlite
+-- (the standard library's templates and serde, and the host's SQLite) have no axum
+-- counterpart.
 local server = require("http").server.new()
 local templates = require("templates")
 local serde = require("serde")
@@ -32,6 +33,18 @@ local config = fs.read_file("config.yaml")
 server:get("/yaml", function()
     local decoded = serde.yaml.decode(config)
     return { name = decoded.name, services = #decoded.services }
+end)
+
+-- One indexed row of a SQLite file in the data folder, as JSON.
+local db = require("database").new("sqlite", "bench.db")
+db:execute([[
+    CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL NOT NULL);
+    INSERT OR IGNORE INTO items (id, name, price)
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 1000)
+        SELECT i, 'item ' || i, i * 1.25 FROM n;
+]])
+server:get("/sqlite/{id}", function(request)
+    return db:query_one("SELECT id, name, price FROM items WHERE id = ?", { tonumber(request:params().id) })
 end)
 
 server:get("/fib", function() return tostring(fib(20)) end)

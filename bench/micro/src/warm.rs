@@ -10,8 +10,10 @@ use astra_host::config::units::ByteSize;
 use astra_host::sandbox::engine::{PoolSettings, Sandbox};
 use astra_host::sandbox::instance::{CallLimits, Instance};
 use astra_host::sandbox::store::InstanceSpec;
+use astra_host::services::net::EgressPolicy;
 use astra_host::services::request::RequestState;
 use astra_host::services::runtime::AppLog;
+use astra_host::services::sql::SqlApp;
 use astra_host::shutdown::ShutdownSignal;
 
 /// Route 0 returns a string, route 1 the bench app's 100-item table as JSON, route 2
@@ -66,6 +68,13 @@ impl WarmApp {
             data_quota: Arc::default(),
             shutdown: Arc::new(ShutdownSignal::default()),
             log: Arc::new(AppLog::new("bench".into(), &Limits::default(), false)),
+            sql: Arc::new(SqlApp::new(
+                Arc::from("bench"),
+                dir.join("data"),
+                EgressPolicy::default(),
+                Arc::default(),
+                &Limits::default(),
+            )),
         };
         WarmApp { sandbox, spec, dir }
     }

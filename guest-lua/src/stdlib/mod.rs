@@ -2,6 +2,7 @@
 //! beside its Lua half in `lua/` where it has one. `modules.rs` registers them.
 
 pub mod crypto;
+pub mod database;
 pub mod datetime;
 pub mod fs;
 pub mod regex;

@@ -16,12 +16,15 @@ use crate::bindings::Manifest;
 use crate::bindings::astra::host::runtime::Level;
 use crate::config::app::AppConfig;
 use crate::config::limits::Limits;
+use crate::sandbox::data_quota::DataQuota;
 use crate::sandbox::engine::Sandbox;
 use crate::sandbox::instance::CallError;
 use crate::sandbox::instance::CallLimits;
 use crate::sandbox::pool::{EntryScript, Pool};
 use crate::sandbox::store::InstanceSpec;
+use crate::services::net::{AllowList, EgressPolicy};
 use crate::services::runtime::AppLog;
+use crate::services::sql::SqlApp;
 use crate::shutdown::ShutdownSignal;
 
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -77,6 +80,9 @@ pub struct AppSource {
     /// `astra-host run`: the script named on the command line, which may also run to its
     /// end without serving anything.
     pub run: Option<RunScript>,
+    /// What the operator grants of the destinations the app declares; none under
+    /// `astra-host run`, where whoever runs the script grants what it declares.
+    pub network_grant: Option<AllowList>,
 }
 
 /// What `astra-host run` was given.
@@ -180,6 +186,12 @@ async fn start(
     if let Err(e) = std::fs::create_dir_all(&source.data_dir) {
         return AppState::Failed(format!("cannot create the data folder {}: {e}", source.data_dir.display()));
     }
+    let egress = EgressPolicy {
+        granted: source.network_grant.clone().unwrap_or_else(|| config.network.clone()),
+        declared: config.network,
+    };
+    let data_quota: Arc<DataQuota> = Arc::default();
+    let sql = SqlApp::new(name.clone(), source.data_dir.clone(), egress, data_quota.clone(), &config.limits);
     let spec = InstanceSpec {
         app: name.clone(),
         app_dir: app_dir.clone(),
@@ -189,9 +201,10 @@ async fn start(
         timezone: config.timezone,
         memory: config.limits.memory,
         open_files: config.limits.open_files,
-        data_quota: Arc::default(),
+        data_quota,
         shutdown: shutdown.clone(),
         log: Arc::new(AppLog::new(name.clone(), &config.limits, source.run.is_some())),
+        sql: Arc::new(sql),
     };
     let limits = config.limits.clone();
     let pool = Pool::new(sandbox.clone(), spec, entry.clone(), config.limits);

@@ -78,8 +78,8 @@ impl Registry {
                 continue;
             }
             let mut hosts = own_hosts(&name, &options.domains);
-            let granted = options.operator.grant(&name).map(|grant| grant.hosts.as_slice()).unwrap_or_default();
-            for host in granted {
+            let grant = options.operator.grant(&name);
+            for host in grant.map(|grant| grant.hosts.as_slice()).unwrap_or_default() {
                 if !hosts.contains(host) {
                     hosts.push(host.clone());
                 }
@@ -90,6 +90,7 @@ impl Registry {
                 dir: entry.path(),
                 hosts,
                 run: None,
+                network_grant: Some(grant.map(|grant| grant.network.clone()).unwrap_or_default()),
             });
         }
         sources.sort_by(|a, b| a.name.cmp(&b.name));

@@ -8,6 +8,8 @@
 //! GREETING = "hello"
 //! [limits]                    # lower than what the app is given, never higher
 //! memory = "32MiB"
+//! [network]                   # where it may connect (private addresses need a grant)
+//! allow = ["postgres://db.example.com"]
 //! ```
 //!
 //! The `.env` files are Astra's, in its order (`ENV_FILES`); the instance loads them with
@@ -31,6 +33,8 @@ use serde::Deserialize;
 use super::hosts;
 use super::limits::{Authority, Limits, LimitsTable};
 use super::timezone::{self, TimeZone};
+use crate::services::net::AllowList;
+use crate::services::net::config::NetworkToml;
 
 /// Larger config files are refused: real ones take a few hundred bytes, and the host reads
 /// them into memory.
@@ -47,6 +51,8 @@ struct AppToml {
     env: BTreeMap<String, String>,
     #[serde(default)]
     limits: LimitsTable,
+    #[serde(default)]
+    network: NetworkToml,
 }
 
 #[derive(Debug)]
@@ -62,6 +68,8 @@ pub struct AppConfig {
     /// The zone of the app's local time; None is UTC.
     pub timezone: Option<TimeZone>,
     pub limits: Limits,
+    /// The destinations `[network] allow` declares.
+    pub network: AllowList,
     /// What the app should be told: each value of its `[limits]` above what it is given.
     pub warnings: Vec<String>,
 }
@@ -101,8 +109,9 @@ impl AppConfig {
             Some(name) => Some(timezone::named(name).map_err(|e| format!("astra.toml: timezone: {e}"))?),
             None => timezone::host(),
         };
+        let network = parsed.network.allow_list().map_err(|e| format!("astra.toml: {e}"))?;
         let env = parsed.env.into_iter().collect();
-        Ok(AppConfig { entry, wanted_hosts, env, env_files, timezone, limits: applied.limits, warnings })
+        Ok(AppConfig { entry, wanted_hosts, env, env_files, timezone, limits: applied.limits, network, warnings })
     }
 }
 

@@ -47,6 +47,10 @@ pub struct Limits {
     pub websocket_idle_timeout: Span,
     /// Files (and other WASI handles) one instance may hold open.
     pub open_files: u32,
+    /// Connections one of the app's databases may have open at once (its instances share them).
+    pub db_connections: u32,
+    /// Largest query result the host reads for the app.
+    pub sql_result_limit: ByteSize,
 }
 
 impl Default for Limits {
@@ -67,6 +71,8 @@ impl Default for Limits {
             buffer_limit: ByteSize::mib(64),
             websocket_idle_timeout: Span(Duration::from_secs(60)),
             open_files: 64,
+            db_connections: 8,
+            sql_result_limit: ByteSize::mib(16),
         }
     }
 }
@@ -121,6 +127,12 @@ impl Limits {
         if self.open_files == 0 {
             return Err("limits.open_files must be at least 1".into());
         }
+        if self.db_connections == 0 {
+            return Err("limits.db_connections must be at least 1".into());
+        }
+        if self.sql_result_limit < ByteSize::kib(1) {
+            return Err("limits.sql_result_limit must be at least 1KiB".into());
+        }
         Ok(())
     }
 }
@@ -154,6 +166,8 @@ pub struct LimitsTable {
     pub buffer_limit: Option<String>,
     pub websocket_idle_timeout: Option<String>,
     pub open_files: Option<u32>,
+    pub db_connections: Option<u32>,
+    pub sql_result_limit: Option<String>,
 }
 
 /// The outcome of applying an app's table: its limits, and a note for each value it asked
@@ -184,6 +198,12 @@ impl LimitsTable {
         let idle = parsed("websocket_idle_timeout", &self.websocket_idle_timeout)?;
         setter.set(&mut limits.websocket_idle_timeout, "websocket_idle_timeout", idle);
         setter.set(&mut limits.open_files, "open_files", self.open_files);
+        setter.set(&mut limits.db_connections, "db_connections", self.db_connections);
+        setter.set(
+            &mut limits.sql_result_limit,
+            "sql_result_limit",
+            parsed("sql_result_limit", &self.sql_result_limit)?,
+        );
         if let Some(rate) = self.requests_per_second {
             // No rate limit at all is the most an app can have.
             match base.requests_per_second {

@@ -9,6 +9,8 @@
 //! hosts = ["shop.example.com"]   # more Host names it is served at
 //! [apps.shop.limits]             # its limits, above or below the host-wide ones
 //! memory = "128MiB"
+//! [apps.shop.network]            # private destinations it may reach, if it declares them
+//! allow = ["postgres://10.0.0.5:5432"]
 //! ```
 //!
 //! The apps folder belongs to the tenants, so nothing in it can grant anything: an app's
@@ -24,6 +26,8 @@ use serde::Deserialize;
 
 use super::hosts;
 use super::limits::{Authority, Limits, LimitsTable};
+use crate::services::net::AllowList;
+use crate::services::net::config::NetworkToml;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +45,8 @@ struct AppGrantToml {
     hosts: Vec<String>,
     #[serde(default)]
     limits: LimitsTable,
+    #[serde(default)]
+    network: NetworkToml,
 }
 
 /// The operator's config, checked.
@@ -60,6 +66,8 @@ pub struct AppGrant {
     /// Host names served by this app besides its own, in their normalized form.
     pub hosts: Vec<String>,
     limits: LimitsTable,
+    /// Destinations the app may reach at private addresses, if its astra.toml declares them.
+    pub network: AllowList,
 }
 
 impl OperatorConfig {
@@ -92,7 +100,8 @@ impl OperatorConfig {
                     app_hosts.push(host);
                 }
             }
-            if apps.insert(app.clone(), AppGrant { hosts: app_hosts, limits: grant.limits }).is_some() {
+            let network = grant.network.allow_list().map_err(|e| format!("{shown}: {key}.{e}"))?;
+            if apps.insert(app.clone(), AppGrant { hosts: app_hosts, limits: grant.limits, network }).is_some() {
                 return Err(format!("{shown}: {key}: app {app} has two sections (app names ignore case)"));
             }
         }
@@ -171,5 +180,13 @@ mod tests {
             let error = load(toml).err().unwrap_or_default();
             assert!(error.contains(expected), "{toml}: {error}");
         }
+    }
+
+    #[test]
+    fn network_grants_are_rules_checked_at_load() {
+        let config = load("[apps.shop.network]\nallow = [\"postgres://10.0.0.5:5432\"]\n").unwrap();
+        assert!(config.grant("shop").unwrap().network.find("postgres", "10.0.0.5", 5432).is_some());
+        let error = load("[apps.shop.network]\nallow = [\"10.0.0.5\"]\n").unwrap_err();
+        assert!(error.contains("apps.shop.network.allow[0]") && error.contains("scheme://host"), "{error}");
     }
 }

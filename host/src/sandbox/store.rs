@@ -19,6 +19,7 @@ use crate::config::units::ByteSize;
 use crate::sandbox::data_quota::DataQuota;
 use crate::sandbox::scheduler::{CallClock, Lanes};
 use crate::services::runtime::AppLog;
+use crate::services::sql::{SqlApp, SqlState, SqlView};
 use crate::shutdown::ShutdownSignal;
 
 /// Everything needed to make an instance of one app.
@@ -40,6 +41,8 @@ pub struct InstanceSpec {
     pub shutdown: Arc<ShutdownSignal>,
     /// Shared by the app's instances: the app's log rate is counted as one.
     pub log: Arc<AppLog>,
+    /// The app's databases, shared by its instances.
+    pub sql: Arc<SqlApp>,
 }
 
 pub struct GuestState {
@@ -55,6 +58,7 @@ pub struct GuestState {
     pub clock: CallClock,
     pub shutdown: Arc<ShutdownSignal>,
     pub log: Arc<AppLog>,
+    pub sql: SqlState,
 }
 
 impl GuestState {
@@ -79,7 +83,12 @@ impl GuestState {
             clock: CallClock::new(lanes),
             shutdown: spec.shutdown.clone(),
             log: spec.log.clone(),
+            sql: SqlState::new(spec.sql.clone()),
         })
+    }
+
+    pub fn sql_view(&mut self) -> SqlView<'_> {
+        SqlView { state: &self.sql, table: &mut self.table, clock: &mut self.clock }
     }
 }
 
