@@ -466,3 +466,29 @@ function regex(expression) end
 
 ---@class DatabaseModule
 ---@field new fun(kind: "sqlite"|"postgres", target: string, options?: DatabaseOptions): Database
+
+-- `http.request`: the HTTP client (sent by the host, under the app's network rules).
+
+---@class HTTPClientResponse
+---@field url fun(self: HTTPClientResponse): string
+---@field status_code fun(self: HTTPClientResponse): integer
+---@field remote_address fun(self: HTTPClientResponse): string|nil
+---@field headers fun(self: HTTPClientResponse): table<string, string>
+---@field body fun(self: HTTPClientResponse): HTTPBody
+
+---@class HTTPClientRequest
+---@field set_method fun(self: HTTPClientRequest, method: string): HTTPClientRequest
+---@field set_header fun(self: HTTPClientRequest, name: string, value: string): HTTPClientRequest
+---@field set_headers fun(self: HTTPClientRequest, headers: table<string, string>): HTTPClientRequest
+---@field set_form fun(self: HTTPClientRequest, form: table<string, string>): HTTPClientRequest
+---@field set_body fun(self: HTTPClientRequest, body: string|table): HTTPClientRequest
+---@field set_file fun(self: HTTPClientRequest, file: string|{ name: string, path: string }|table): HTTPClientRequest
+---@field execute fun(self: HTTPClientRequest): HTTPClientResponse
+
+---@class HTTPClientDetails
+---@field url string
+---@field method? string
+---@field headers? table<string, string>
+---@field body? string|table
+---@field form? table<string, string>
+---@field file? string|{ name: string, path: string }|table

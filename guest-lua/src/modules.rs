@@ -40,6 +40,7 @@ pub fn install(lua: &Lua, script: &globals::Script<'_>) -> mlua::Result<Function
     // Astra's docs use `http` without requiring it in places, so it is loaded up front, as
     // a global; `require("http")` gives the same table, unless the app has an http.lua.
     let http: Table = lua.load(HTTP).set_name("@astra/http.lua").call(internal)?;
+    http.set("request", lua.create_function(crate::http::client::request)?)?;
     lua.globals().set("http", &http)?;
     let require: Function = lua.globals().get("require")?;
     // `astra.<name>` is the same module as `<name>`, loaded once.

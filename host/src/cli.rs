@@ -90,6 +90,11 @@ pub struct HostArgs {
     #[arg(global = true, long, env = "ASTRA_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
+    /// A PEM file of CA certificates apps' https requests also trust, besides the system's
+    /// (an internal CA, say).
+    #[arg(global = true, long, env = "ASTRA_TLS_CA", value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+
     /// Compile the guest at every start instead of caching it.
     #[arg(global = true, long, env = "ASTRA_NO_CACHE")]
     pub no_cache: bool,
@@ -219,6 +224,19 @@ pub struct LimitArgs {
     /// Largest query result the host reads for an app; a larger one is a Lua error, e.g. 16MiB.
     #[arg(global = true, long, env = "ASTRA_SQL_RESULT_LIMIT", value_name = "SIZE")]
     pub sql_result_limit: Option<ByteSize>,
+
+    /// HTTP requests (`http.request`) an app may have in flight at once; more wait, e.g. 16.
+    #[arg(global = true, long, env = "ASTRA_OUTBOUND_REQUESTS", value_name = "N")]
+    pub outbound_requests: Option<u32>,
+
+    /// Time an HTTP request an app sends may take, redirects included, e.g. 30s.
+    #[arg(global = true, long, env = "ASTRA_OUTBOUND_TIMEOUT", value_name = "TIME")]
+    pub outbound_timeout: Option<Span>,
+
+    /// Largest response body the host reads for an app's HTTP request; beyond, a Lua error,
+    /// e.g. 16MiB.
+    #[arg(global = true, long, env = "ASTRA_OUTBOUND_RESPONSE_LIMIT", value_name = "SIZE")]
+    pub outbound_response_limit: Option<ByteSize>,
 }
 
 impl LimitArgs {
@@ -245,6 +263,9 @@ impl LimitArgs {
             open_files: self.open_files.unwrap_or(base.open_files),
             db_connections: self.db_connections.unwrap_or(base.db_connections),
             sql_result_limit: self.sql_result_limit.unwrap_or(base.sql_result_limit),
+            outbound_requests: self.outbound_requests.unwrap_or(base.outbound_requests),
+            outbound_timeout: self.outbound_timeout.unwrap_or(base.outbound_timeout),
+            outbound_response_limit: self.outbound_response_limit.unwrap_or(base.outbound_response_limit),
         };
         limits.validate()?;
         Ok(limits)

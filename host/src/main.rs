@@ -18,6 +18,7 @@ use astra_host::http::ConnectionTimeouts;
 use astra_host::http::listener::raise_open_files_limit;
 use astra_host::sandbox::engine::{PoolSettings, Sandbox, default_cache_dir};
 use astra_host::sandbox::store::max_handles;
+use astra_host::services::outbound_http::tls_config;
 use astra_host::shutdown::ShutdownSignal;
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
@@ -70,6 +71,7 @@ async fn serve_folder(apps_dir: &Path, args: HostArgs) -> Result<()> {
         domains: args.domains.iter().map(|d| d.trim_matches('.').to_ascii_lowercase()).collect(),
         default_app: args.default_app.clone(),
         data_root: args.data_dir.clone().unwrap_or_else(|| PathBuf::from(".astra-data")),
+        tls: tls_config(args.tls_ca.as_deref()).map_err(|e| format_err!("{e}"))?,
     };
     let registry = Registry::from_dir(sandbox, apps_dir, &limits, &options).await.map_err(|e| format_err!("{e}"))?;
     eprint!("{}", registry.summary());
@@ -99,6 +101,7 @@ async fn run_one(target: Option<PathBuf>, arguments: Vec<String>, args: HostArgs
         hosts: Vec::new(),
         run: Some(RunScript { path: file_name, arguments }),
         network_grant: None,
+        tls: tls_config(args.tls_ca.as_deref()).map_err(|e| format_err!("{e}"))?,
     };
     let sandbox = sandbox(&args, &operator, &limits, true)?;
     let limits = operator.limits_for(&source.name, &limits).map_err(|e| format_err!("{e}"))?;

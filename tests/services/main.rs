@@ -1,4 +1,6 @@
 //! The host services apps reach through their own WIT interface, one module per capability,
-//! each against real servers: SQLite files and a PostgreSQL cluster the test starts.
+//! each against real servers: SQLite files, a PostgreSQL cluster and HTTP servers the tests
+//! start.
 
+mod outbound_http;
 mod sql;

@@ -10,7 +10,7 @@ use astra_host::config::units::ByteSize;
 use astra_host::sandbox::engine::{PoolSettings, Sandbox};
 use astra_host::sandbox::instance::{CallLimits, Instance};
 use astra_host::sandbox::store::InstanceSpec;
-use astra_host::services::net::EgressPolicy;
+use astra_host::services::outbound_http::{OutboundHttpApp, tls_config};
 use astra_host::services::request::RequestState;
 use astra_host::services::runtime::AppLog;
 use astra_host::services::sql::SqlApp;
@@ -71,8 +71,13 @@ impl WarmApp {
             sql: Arc::new(SqlApp::new(
                 Arc::from("bench"),
                 dir.join("data"),
-                EgressPolicy::default(),
                 Arc::default(),
+                Arc::default(),
+                &Limits::default(),
+            )),
+            outbound_http: Arc::new(OutboundHttpApp::new(
+                Arc::default(),
+                tls_config(None).expect("the system's roots"),
                 &Limits::default(),
             )),
         };

@@ -101,8 +101,14 @@ fn joined_table(lua: &Lua, pairs: Vec<(String, String)>) -> mlua::Result<Table> 
     Ok(table)
 }
 
-/// `request:body()`: the request body, read as text, JSON or bytes.
+/// `request:body()` (and a client response's `body()`): a body, read as text, JSON or bytes.
 pub struct LuaBody(Rc<[u8]>);
+
+impl LuaBody {
+    pub fn new(bytes: Rc<[u8]>) -> LuaBody {
+        LuaBody(bytes)
+    }
+}
 
 impl UserData for LuaBody {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {

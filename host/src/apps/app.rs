@@ -23,6 +23,7 @@ use crate::sandbox::instance::CallLimits;
 use crate::sandbox::pool::{EntryScript, Pool};
 use crate::sandbox::store::InstanceSpec;
 use crate::services::net::{AllowList, EgressPolicy};
+use crate::services::outbound_http::OutboundHttpApp;
 use crate::services::runtime::AppLog;
 use crate::services::sql::SqlApp;
 use crate::shutdown::ShutdownSignal;
@@ -83,6 +84,8 @@ pub struct AppSource {
     /// What the operator grants of the destinations the app declares; none under
     /// `astra-host run`, where whoever runs the script grants what it declares.
     pub network_grant: Option<AllowList>,
+    /// The trust roots of its https requests.
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 /// What `astra-host run` was given.
@@ -186,12 +189,13 @@ async fn start(
     if let Err(e) = std::fs::create_dir_all(&source.data_dir) {
         return AppState::Failed(format!("cannot create the data folder {}: {e}", source.data_dir.display()));
     }
-    let egress = EgressPolicy {
+    let egress = Arc::new(EgressPolicy {
         granted: source.network_grant.clone().unwrap_or_else(|| config.network.clone()),
         declared: config.network,
-    };
+    });
     let data_quota: Arc<DataQuota> = Arc::default();
-    let sql = SqlApp::new(name.clone(), source.data_dir.clone(), egress, data_quota.clone(), &config.limits);
+    let sql = SqlApp::new(name.clone(), source.data_dir.clone(), egress.clone(), data_quota.clone(), &config.limits);
+    let outbound_http = OutboundHttpApp::new(egress, source.tls.clone(), &config.limits);
     let spec = InstanceSpec {
         app: name.clone(),
         app_dir: app_dir.clone(),
@@ -205,6 +209,7 @@ async fn start(
         shutdown: shutdown.clone(),
         log: Arc::new(AppLog::new(name.clone(), &config.limits, source.run.is_some())),
         sql: Arc::new(sql),
+        outbound_http: Arc::new(outbound_http),
     };
     let limits = config.limits.clone();
     let pool = Pool::new(sandbox.clone(), spec, entry.clone(), config.limits);

@@ -39,6 +39,8 @@ pub struct HostOptions {
     pub default_app: Option<String>,
     /// Per-app data folders are created under this one.
     pub data_root: PathBuf,
+    /// The trust roots of apps' https requests.
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 impl Registry {
@@ -91,6 +93,7 @@ impl Registry {
                 hosts,
                 run: None,
                 network_grant: Some(grant.map(|grant| grant.network.clone()).unwrap_or_default()),
+                tls: options.tls.clone(),
             });
         }
         sources.sort_by(|a, b| a.name.cmp(&b.name));

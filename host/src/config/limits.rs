@@ -51,6 +51,12 @@ pub struct Limits {
     pub db_connections: u32,
     /// Largest query result the host reads for the app.
     pub sql_result_limit: ByteSize,
+    /// HTTP requests the app may have in flight at once (`http.request`).
+    pub outbound_requests: u32,
+    /// Time an HTTP request the app sends may take, redirects included.
+    pub outbound_timeout: Span,
+    /// Largest response body the host reads for one of the app's HTTP requests.
+    pub outbound_response_limit: ByteSize,
 }
 
 impl Default for Limits {
@@ -73,6 +79,9 @@ impl Default for Limits {
             open_files: 64,
             db_connections: 8,
             sql_result_limit: ByteSize::mib(16),
+            outbound_requests: 16,
+            outbound_timeout: Span(Duration::from_secs(30)),
+            outbound_response_limit: ByteSize::mib(16),
         }
     }
 }
@@ -133,6 +142,9 @@ impl Limits {
         if self.sql_result_limit < ByteSize::kib(1) {
             return Err("limits.sql_result_limit must be at least 1KiB".into());
         }
+        if self.outbound_requests == 0 || self.outbound_timeout.0.is_zero() {
+            return Err("limits.outbound_requests and limits.outbound_timeout must be above zero".into());
+        }
         Ok(())
     }
 }
@@ -168,6 +180,9 @@ pub struct LimitsTable {
     pub open_files: Option<u32>,
     pub db_connections: Option<u32>,
     pub sql_result_limit: Option<String>,
+    pub outbound_requests: Option<u32>,
+    pub outbound_timeout: Option<String>,
+    pub outbound_response_limit: Option<String>,
 }
 
 /// The outcome of applying an app's table: its limits, and a note for each value it asked
@@ -204,6 +219,11 @@ impl LimitsTable {
             "sql_result_limit",
             parsed("sql_result_limit", &self.sql_result_limit)?,
         );
+        setter.set(&mut limits.outbound_requests, "outbound_requests", self.outbound_requests);
+        let timeout = parsed("outbound_timeout", &self.outbound_timeout)?;
+        setter.set(&mut limits.outbound_timeout, "outbound_timeout", timeout);
+        let response = parsed("outbound_response_limit", &self.outbound_response_limit)?;
+        setter.set(&mut limits.outbound_response_limit, "outbound_response_limit", response);
         if let Some(rate) = self.requests_per_second {
             // No rate limit at all is the most an app can have.
             match base.requests_per_second {
@@ -302,5 +322,40 @@ mod tests {
         assert_eq!(limits.lua_memory(), ByteSize::mib(58));
         let small = Limits { memory: ByteSize::mib(8), ..Limits::default() };
         assert_eq!(small.lua_memory(), ByteSize::mib(6));
+    }
+
+    #[test]
+    fn every_key_of_the_table_moves_its_limit() {
+        let toml = "memory = '32MiB'\ncpu_time = '1s'\nrequest_timeout = '10s'\nbody_limit = '1MiB'\n\
+            response_limit = '8MiB'\nmax_headers = 50\nrequests_per_second = 5.0\nmax_instances = 4\n\
+            max_concurrent_requests = 100\ndata_limit = '512MiB'\nlog_lines_per_second = 100\n\
+            log_bytes_per_second = '128KiB'\nbuffer_limit = '32MiB'\nwebsocket_idle_timeout = '30s'\n\
+            open_files = 32\ndb_connections = 4\nsql_result_limit = '8MiB'\noutbound_requests = 8\n\
+            outbound_timeout = '5s'\noutbound_response_limit = '8MiB'\n";
+        let applied = table(toml).apply(&Limits::default(), Authority::App).unwrap();
+        let expected = Limits {
+            memory: ByteSize::mib(32),
+            cpu_time: Span(Duration::from_secs(1)),
+            request_timeout: Span(Duration::from_secs(10)),
+            max_instances: 4,
+            max_concurrent_requests: 100,
+            body_limit: ByteSize::mib(1),
+            response_limit: ByteSize::mib(8),
+            max_headers: 50,
+            requests_per_second: Some(5.0),
+            data_limit: ByteSize::mib(512),
+            log_lines_per_second: 100,
+            log_bytes_per_second: ByteSize::kib(128),
+            buffer_limit: ByteSize::mib(32),
+            websocket_idle_timeout: Span(Duration::from_secs(30)),
+            open_files: 32,
+            db_connections: 4,
+            sql_result_limit: ByteSize::mib(8),
+            outbound_requests: 8,
+            outbound_timeout: Span(Duration::from_secs(5)),
+            outbound_response_limit: ByteSize::mib(8),
+        };
+        assert_eq!(applied.limits, expected);
+        assert!(applied.refused_raises.is_empty());
     }
 }

@@ -17,10 +17,11 @@ use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Result};
 
 use crate::bindings::GuestPre;
-use crate::bindings::astra::host::{request, runtime, sql, types, websocket};
+use crate::bindings::astra::host::{outbound_http, request, runtime, sql, types, websocket};
 use crate::config::units::ByteSize;
 use crate::sandbox::scheduler::Lanes;
 use crate::sandbox::store::GuestState;
+use crate::services::outbound_http::OutboundHttp;
 use crate::services::sql::Sql;
 
 /// The guest component, built from `guest-lua/` and embedded at build time.
@@ -78,6 +79,7 @@ impl Sandbox {
         websocket::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         runtime::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         sql::add_to_linker::<_, Sql>(&mut linker, GuestState::sql_view)?;
+        outbound_http::add_to_linker::<_, OutboundHttp>(&mut linker, GuestState::outbound_http_view)?;
         let pre = GuestPre::new(linker.instantiate_pre(&component)?)?;
 
         let ticker = Arc::new(AtomicBool::new(true));

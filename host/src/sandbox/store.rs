@@ -18,6 +18,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use crate::config::units::ByteSize;
 use crate::sandbox::data_quota::DataQuota;
 use crate::sandbox::scheduler::{CallClock, Lanes};
+use crate::services::outbound_http::{OutboundHttpApp, OutboundHttpState, OutboundHttpView};
 use crate::services::runtime::AppLog;
 use crate::services::sql::{SqlApp, SqlState, SqlView};
 use crate::shutdown::ShutdownSignal;
@@ -43,6 +44,8 @@ pub struct InstanceSpec {
     pub log: Arc<AppLog>,
     /// The app's databases, shared by its instances.
     pub sql: Arc<SqlApp>,
+    /// The app's HTTP client.
+    pub outbound_http: Arc<OutboundHttpApp>,
 }
 
 pub struct GuestState {
@@ -59,6 +62,7 @@ pub struct GuestState {
     pub shutdown: Arc<ShutdownSignal>,
     pub log: Arc<AppLog>,
     pub sql: SqlState,
+    pub outbound_http: OutboundHttpState,
 }
 
 impl GuestState {
@@ -84,11 +88,16 @@ impl GuestState {
             shutdown: spec.shutdown.clone(),
             log: spec.log.clone(),
             sql: SqlState::new(spec.sql.clone()),
+            outbound_http: OutboundHttpState::new(spec.outbound_http.clone()),
         })
     }
 
     pub fn sql_view(&mut self) -> SqlView<'_> {
         SqlView { state: &self.sql, table: &mut self.table, clock: &mut self.clock }
+    }
+
+    pub fn outbound_http_view(&mut self) -> OutboundHttpView<'_> {
+        OutboundHttpView { state: &self.outbound_http, clock: &mut self.clock }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The host side of each WIT interface the guest imports: one module per interface.
 
 pub mod net;
+pub mod outbound_http;
 pub mod request;
 pub mod runtime;
 pub mod sql;

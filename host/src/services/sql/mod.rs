@@ -70,14 +70,14 @@ impl SqlApp {
     pub fn new(
         app: Arc<str>,
         data_dir: PathBuf,
-        egress: EgressPolicy,
+        egress: Arc<EgressPolicy>,
         data_quota: Arc<DataQuota>,
         limits: &Limits,
     ) -> SqlApp {
         SqlApp {
             app,
             data_dir,
-            egress: Arc::new(egress),
+            egress,
             data_quota,
             connections: limits.db_connections,
             result_limit: limits.sql_result_limit.as_usize(),
