@@ -81,6 +81,7 @@ impl App {
         allocator::install(&lua, usize::try_from(config.lua_memory_limit).unwrap_or(usize::MAX)).map_err(lua_error)?;
         crate::stdlib::utils::load_env_files(&config.env_files);
         crate::timezone::install(config.time_zone.as_ref()).map_err(plain)?;
+        crate::stdlib::tasks::configure(config.max_tasks, config.min_task_interval_ms);
         let script = globals::Script { entry: &config.entry, arguments: &config.arguments };
         let error_handler = modules::install(&lua, &script).map_err(lua_error)?;
 
@@ -97,7 +98,9 @@ impl App {
             other => errors::from_mlua(&other),
         })?;
         let app = App { lua, error_handler, callbacks: Vec::new() };
-        app.protected(chunk, ())?;
+        let ran = app.protected(chunk, ());
+        crate::stdlib::tasks::entry_script_done(config.background);
+        ran?;
 
         let server: Option<Table> = app.lua.named_registry_value(modules::SERVER_KEY).map_err(lua_error)?;
         match server {

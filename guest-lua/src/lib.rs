@@ -54,6 +54,13 @@ impl Guest for Component {
     fn websocket(route: u32, request: IncomingRequest, socket: Socket) -> Result<(), LuaError> {
         with_app(|app| app.websocket(route, request, socket))
     }
+
+    fn run_tasks() -> Result<(), LuaError> {
+        with_app(|_| {
+            stdlib::tasks::run_due();
+            Ok(())
+        })
+    }
 }
 
 fn with_app<T>(f: impl FnOnce(&app::App) -> Result<T, LuaError>) -> Result<T, LuaError> {

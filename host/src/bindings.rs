@@ -1,6 +1,6 @@
 //! Host-side Rust bindings of `wit/`. The imports that wait on a client or a database
 //! (WebSocket receive, send and close; opening a database and running a statement; sending an
-//! HTTP request) are
+//! HTTP request; sleeping) are
 //! async, so they wait without blocking a runtime thread; the rest answer at once (the request body is read before the call) and are plain calls,
 //! which cross the boundary for a fraction of an async call's cost.
 
@@ -15,6 +15,7 @@ wasmtime::component::bindgen!({
         "astra:host/sql.[method]database.execute": async | trappable,
         "astra:host/sql.[method]database.query": async | trappable,
         "astra:host/outbound-http.send": async | trappable,
+        "astra:host/tasks.sleep": async | trappable,
         default: trappable,
     },
     exports: { default: async },

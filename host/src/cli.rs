@@ -237,6 +237,14 @@ pub struct LimitArgs {
     /// e.g. 16MiB.
     #[arg(global = true, long, env = "ASTRA_OUTBOUND_RESPONSE_LIMIT", value_name = "SIZE")]
     pub outbound_response_limit: Option<ByteSize>,
+
+    /// Background tasks (`utils.spawn_*`) one instance may have at once, e.g. 64.
+    #[arg(global = true, long, env = "ASTRA_MAX_TASKS", value_name = "N")]
+    pub max_tasks: Option<u32>,
+
+    /// The shortest interval of `utils.spawn_interval`; shorter ones are raised to it, e.g. 10ms.
+    #[arg(global = true, long, env = "ASTRA_MIN_TASK_INTERVAL", value_name = "TIME")]
+    pub min_task_interval: Option<Span>,
 }
 
 impl LimitArgs {
@@ -266,6 +274,8 @@ impl LimitArgs {
             outbound_requests: self.outbound_requests.unwrap_or(base.outbound_requests),
             outbound_timeout: self.outbound_timeout.unwrap_or(base.outbound_timeout),
             outbound_response_limit: self.outbound_response_limit.unwrap_or(base.outbound_response_limit),
+            max_tasks: self.max_tasks.unwrap_or(base.max_tasks),
+            min_task_interval: self.min_task_interval.unwrap_or(base.min_task_interval),
         };
         limits.validate()?;
         Ok(limits)

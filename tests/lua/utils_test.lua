@@ -35,7 +35,22 @@ describe("utils", function()
         expect(require("fixtures.counter")).to_not.be(first)
     end)
 
-    it("says that background tasks are the host's, not yet offered", function()
-        expect(function() utils.spawn_task(function() end) end).to.fail.with("utils.spawn_task: background tasks")
+    it("runs a timeout's task when it is awaited, once", function()
+        local runs = 0
+        local handle = utils.spawn_timeout(function() runs = runs + 1 end, 20)
+        handle:await()
+        handle:await()
+        expect(runs).to.be(1)
+    end)
+
+    it("runs an interval until it is aborted, even from inside its task", function()
+        local count = 0
+        local handle
+        handle = utils.spawn_interval(function()
+            count = count + 1
+            if count == 3 then handle:abort() end
+        end, 10)
+        handle:await()
+        expect(count).to.be(3)
     end)
 end)

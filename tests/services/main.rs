@@ -4,3 +4,4 @@
 
 mod outbound_http;
 mod sql;
+mod tasks;

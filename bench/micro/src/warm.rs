@@ -93,6 +93,9 @@ impl WarmApp {
             lua_memory_limit: 58 << 20,
             env_files: Vec::new(),
             time_zone: None,
+            background: false,
+            max_tasks: 64,
+            min_task_interval_ms: 10,
         };
         instance.start(config, LIMITS).await.expect("starts");
         instance

@@ -35,8 +35,12 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     )?;
     module.set(
         "sleep",
-        lua.create_function(|_, _: Value| -> mlua::Result<()> {
-            Err(error("datetime.sleep: sleeping runs on host timers, which astra-host does not offer yet"))
+        lua.create_function(|_, ms: f64| {
+            if !(ms.is_finite() && ms >= 0.0) {
+                return Err(error(format!("datetime.sleep: {ms} is not a number of milliseconds")));
+            }
+            crate::stdlib::tasks::sleep(ms as u64);
+            Ok(())
         })?,
     )?;
     Ok(module)

@@ -6,6 +6,7 @@ pub mod database;
 pub mod datetime;
 pub mod fs;
 pub mod regex;
+pub mod tasks;
 pub mod templates;
 pub mod utils;
 

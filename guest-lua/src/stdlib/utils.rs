@@ -1,5 +1,5 @@
 //! `require("utils")`: `uuid`, `env.get`/`env.set`, `dotenv_load` and `clean_require`; the
-//! task functions are the host's (decision 3) and say so until it has them.
+//! task functions are `tasks`' (decision 3).
 //!
 //! The environment is the instance's own: WASI gives it the app's configured variables
 //! (`astra.toml [env]`), then the app folder's `.env` files are loaded over them in Astra's
@@ -26,16 +26,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             package.get::<Table>("loaded")?.set(name, Value::Nil)
         })?,
     )?;
-    for name in ["spawn_task", "spawn_timeout", "spawn_interval"] {
-        utils.set(
-            name,
-            lua.create_function(move |_, ()| -> mlua::Result<()> {
-                Err(mlua::Error::runtime(format!(
-                    "utils.{name}: background tasks run on host timers, which astra-host does not offer yet"
-                )))
-            })?,
-        )?;
-    }
+    crate::stdlib::tasks::install(lua, &utils)?;
     Ok(utils)
 }
 

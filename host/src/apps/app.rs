@@ -214,7 +214,7 @@ async fn start(
     let limits = config.limits.clone();
     let pool = Pool::new(sandbox.clone(), spec, entry.clone(), config.limits);
     let start_limits = if source.run.is_some() { CallLimits::SCRIPT } else { pool.start_limits() };
-    let (instance, manifest) = match pool.start_instance(start_limits).await {
+    let (instance, manifest) = match pool.start_instance(start_limits, true).await {
         Ok(started) => started,
         Err(CallError::Lua(error)) => {
             if !error.traceback.is_empty() {

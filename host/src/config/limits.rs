@@ -57,6 +57,10 @@ pub struct Limits {
     pub outbound_timeout: Span,
     /// Largest response body the host reads for one of the app's HTTP requests.
     pub outbound_response_limit: ByteSize,
+    /// Background tasks (`utils.spawn_*`) one instance may have at once.
+    pub max_tasks: u32,
+    /// The shortest interval of `utils.spawn_interval`; shorter ones are raised to it.
+    pub min_task_interval: Span,
 }
 
 impl Default for Limits {
@@ -82,6 +86,8 @@ impl Default for Limits {
             outbound_requests: 16,
             outbound_timeout: Span(Duration::from_secs(30)),
             outbound_response_limit: ByteSize::mib(16),
+            max_tasks: 64,
+            min_task_interval: Span(Duration::from_millis(10)),
         }
     }
 }
@@ -183,6 +189,8 @@ pub struct LimitsTable {
     pub outbound_requests: Option<u32>,
     pub outbound_timeout: Option<String>,
     pub outbound_response_limit: Option<String>,
+    pub max_tasks: Option<u32>,
+    pub min_task_interval: Option<String>,
 }
 
 /// The outcome of applying an app's table: its limits, and a note for each value it asked
@@ -224,6 +232,18 @@ impl LimitsTable {
         setter.set(&mut limits.outbound_timeout, "outbound_timeout", timeout);
         let response = parsed("outbound_response_limit", &self.outbound_response_limit)?;
         setter.set(&mut limits.outbound_response_limit, "outbound_response_limit", response);
+        setter.set(&mut limits.max_tasks, "max_tasks", self.max_tasks);
+        // A longer interval is the lower limit: an app may raise this one, not lower it.
+        if let Some(interval) = parsed::<Span>("min_task_interval", &self.min_task_interval)? {
+            if authority == Authority::App && interval < limits.min_task_interval {
+                let given = limits.min_task_interval;
+                setter.refused_raises.push(format!(
+                    "limits.min_task_interval = {interval} is below the {given} this app is given, which applies"
+                ));
+            } else {
+                limits.min_task_interval = interval;
+            }
+        }
         if let Some(rate) = self.requests_per_second {
             // No rate limit at all is the most an app can have.
             match base.requests_per_second {
@@ -331,7 +351,8 @@ mod tests {
             max_concurrent_requests = 100\ndata_limit = '512MiB'\nlog_lines_per_second = 100\n\
             log_bytes_per_second = '128KiB'\nbuffer_limit = '32MiB'\nwebsocket_idle_timeout = '30s'\n\
             open_files = 32\ndb_connections = 4\nsql_result_limit = '8MiB'\noutbound_requests = 8\n\
-            outbound_timeout = '5s'\noutbound_response_limit = '8MiB'\n";
+            outbound_timeout = '5s'\noutbound_response_limit = '8MiB'\nmax_tasks = 16\n\
+            min_task_interval = '100ms'\n";
         let applied = table(toml).apply(&Limits::default(), Authority::App).unwrap();
         let expected = Limits {
             memory: ByteSize::mib(32),
@@ -354,6 +375,8 @@ mod tests {
             outbound_requests: 8,
             outbound_timeout: Span(Duration::from_secs(5)),
             outbound_response_limit: ByteSize::mib(8),
+            max_tasks: 16,
+            min_task_interval: Span(Duration::from_millis(100)),
         };
         assert_eq!(applied.limits, expected);
         assert!(applied.refused_raises.is_empty());

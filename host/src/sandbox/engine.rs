@@ -17,12 +17,13 @@ use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Result};
 
 use crate::bindings::GuestPre;
-use crate::bindings::astra::host::{outbound_http, request, runtime, sql, types, websocket};
+use crate::bindings::astra::host::{outbound_http, request, runtime, sql, tasks, types, websocket};
 use crate::config::units::ByteSize;
 use crate::sandbox::scheduler::Lanes;
 use crate::sandbox::store::GuestState;
 use crate::services::outbound_http::OutboundHttp;
 use crate::services::sql::Sql;
+use crate::services::tasks::Tasks;
 
 /// The guest component, built from `guest-lua/` and embedded at build time.
 static GUEST_WASM: &[u8] = include_bytes!(env!("ASTRA_GUEST_WASM"));
@@ -80,6 +81,7 @@ impl Sandbox {
         runtime::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         sql::add_to_linker::<_, Sql>(&mut linker, GuestState::sql_view)?;
         outbound_http::add_to_linker::<_, OutboundHttp>(&mut linker, GuestState::outbound_http_view)?;
+        tasks::add_to_linker::<_, Tasks>(&mut linker, GuestState::tasks_view)?;
         let pre = GuestPre::new(linker.instantiate_pre(&component)?)?;
 
         let ticker = Arc::new(AtomicBool::new(true));

@@ -9,6 +9,8 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -29,6 +31,16 @@ pub struct Instance {
     store: Store<GuestState>,
     guest: Guest,
     poisoned: bool,
+    /// Set while this instance lives (the pool's background instance has one).
+    alive: Option<Arc<AtomicBool>>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(alive) = &self.alive {
+            alive.store(false, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Why a call did not produce an answer.
@@ -106,7 +118,13 @@ impl Instance {
         store.data_mut().clock.start(INSTANTIATION_CPU_TIME);
         store.set_epoch_deadline(1);
         let guest = sandbox.pre.instantiate_async(&mut store).await?;
-        Ok(Instance { store, guest, poisoned: false })
+        Ok(Instance { store, guest, poisoned: false, alive: None })
+    }
+
+    /// `alive` is set now and cleared when the instance is dropped.
+    pub fn mark_alive(&mut self, alive: Arc<AtomicBool>) {
+        alive.store(true, Ordering::Relaxed);
+        self.alive = Some(alive);
     }
 
     pub fn is_poisoned(&self) -> bool {
@@ -151,6 +169,19 @@ impl Instance {
         let call = self.guest.astra_host_app().call_websocket(&mut self.store, route, request, socket);
         let outcome = within(limits.wall_time, call).await;
         self.finish(outcome)
+    }
+
+    /// Runs the tasks that are due (see `services::tasks`).
+    pub async fn run_tasks(&mut self, limits: CallLimits) -> Result<(), CallError> {
+        self.begin(limits)?;
+        let call = self.guest.astra_host_app().call_run_tasks(&mut self.store);
+        let outcome = within(limits.wall_time, call).await;
+        self.finish(outcome)
+    }
+
+    /// When the instance's next background task is due, if it has one.
+    pub fn next_task(&self) -> Option<std::time::Instant> {
+        self.store.data().tasks.next_due
     }
 
     fn push<T: Send + 'static>(&mut self, value: T) -> Result<Resource<T>, CallError> {

@@ -6,12 +6,21 @@
 //! flood costs the host almost nothing. Instances are created on demand, reused while
 //! healthy, dropped after any fault, and given back to the system once idle for a while
 //! (all but one, which stays warm).
+//!
+//! Background tasks run here too. An instance whose app code left a task waiting says when
+//! it is due (`services::tasks`); it waits among the idle ones, serving requests meanwhile,
+//! and a runner per pool takes it out when the task is due, runs the task under the app's
+//! limits, and gives it back. Such an instance is not released for being idle. The first
+//! instance is the app's background instance: the timers its entry script starts are kept
+//! (other instances drop theirs), and if it is lost, a new one is started in its place.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
+use crate::bindings::astra::host::runtime::Level;
 use crate::bindings::{EnvFile, Manifest, StartConfig, TimeZone};
 use crate::config::limits::Limits;
 use crate::config::units::ByteSize;
@@ -43,6 +52,12 @@ pub struct Pool {
     /// Instances WebSockets may hold: one fewer than `instances`.
     sockets: Arc<Semaphore>,
     admission: Arc<Semaphore>,
+    /// Wakes the task runner: an instance with a task came back, or the pool is going.
+    tasks_changed: Arc<Notify>,
+    /// The app's entry script started timers, which live in its background instance.
+    has_background_timers: AtomicBool,
+    /// Whether that instance is alive; cleared when it is dropped.
+    background_alive: Arc<AtomicBool>,
 }
 
 #[derive(Debug)]
@@ -62,7 +77,7 @@ pub enum AcquireError {
 
 impl Pool {
     pub fn new(sandbox: Arc<Sandbox>, spec: InstanceSpec, entry: EntryScript, limits: Limits) -> Arc<Pool> {
-        Arc::new(Pool {
+        let pool = Arc::new(Pool {
             sandbox,
             spec,
             entry,
@@ -72,7 +87,14 @@ impl Pool {
             rate: limits.requests_per_second.map(TokenBucket::new),
             limits,
             idle: Mutex::new(Vec::new()),
-        })
+            tasks_changed: Arc::new(Notify::new()),
+            has_background_timers: AtomicBool::new(false),
+            background_alive: Arc::new(AtomicBool::new(false)),
+        });
+        if tokio::runtime::Handle::try_current().is_ok() {
+            tokio::spawn(run_tasks_when_due(Arc::downgrade(&pool), pool.tasks_changed.clone()));
+        }
+        pool
     }
 
     /// The app's rationed log.
@@ -103,11 +125,19 @@ impl Pool {
     }
 
     /// Makes an instance and runs its entry script under `limits`; the manifest of the
-    /// server the script ran, if it ran one.
-    pub async fn start_instance(&self, limits: CallLimits) -> Result<(Instance, Option<Manifest>), CallError> {
+    /// server the script ran, if it ran one. The background instance keeps the timers the
+    /// script starts.
+    pub async fn start_instance(
+        &self,
+        limits: CallLimits,
+        background: bool,
+    ) -> Result<(Instance, Option<Manifest>), CallError> {
         let mut instance = Instance::new(&self.sandbox, &self.spec)
             .await
             .map_err(|e| CallError::Fault(crate::sandbox::instance::Fault::Crash(format!("{e:#}"))))?;
+        if background {
+            instance.mark_alive(self.background_alive.clone());
+        }
         let config = StartConfig {
             entry: self.entry.path.clone(),
             arguments: self.entry.arguments.clone(),
@@ -123,8 +153,14 @@ impl Pool {
                 .timezone
                 .as_ref()
                 .map(|zone| TimeZone { name: zone.name.clone(), tzif: zone.tzif.to_vec() }),
+            background,
+            max_tasks: self.limits.max_tasks,
+            min_task_interval_ms: self.limits.min_task_interval.0.as_millis() as u64,
         };
         let manifest = instance.start(config, limits).await?;
+        if background && instance.next_task().is_some() {
+            self.has_background_timers.store(true, Ordering::Relaxed);
+        }
         Ok((instance, manifest))
     }
 
@@ -137,7 +173,77 @@ impl Pool {
     /// folder is mounted as the app's data limit now wants.
     pub fn give_back(&self, instance: Instance) {
         if !instance.is_poisoned() && instance.data_writable() != self.spec.data_quota.is_over() {
+            let has_task = instance.next_task().is_some();
             self.idle.lock().unwrap_or_else(PoisonError::into_inner).push((instance, Instant::now()));
+            if has_task {
+                self.tasks_changed.notify_one();
+            }
+        } else if self.has_background_timers.load(Ordering::Relaxed) {
+            // It may have been the background instance; the runner checks.
+            self.tasks_changed.notify_one();
+        }
+    }
+
+    /// Takes out the idle instances whose task is due and runs their tasks, each in a task
+    /// of its own; returns when the next one is due.
+    fn start_due_tasks(self: &Arc<Self>) -> Option<Instant> {
+        let now = Instant::now();
+        let mut due = Vec::new();
+        let next = {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut index = 0;
+            while index < idle.len() {
+                if idle[index].0.next_task().is_some_and(|at| at <= now) {
+                    due.push(idle.swap_remove(index).0);
+                } else {
+                    index += 1;
+                }
+            }
+            idle.iter().filter_map(|(instance, _)| instance.next_task()).min()
+        };
+        for mut instance in due {
+            let pool = self.clone();
+            tokio::spawn(async move {
+                let Ok(_permit) = pool.instances.clone().acquire_owned().await else { return };
+                let limits = pool.start_limits();
+                match instance.run_tasks(limits).await {
+                    Ok(()) => {}
+                    Err(CallError::Lua(error)) => {
+                        pool.spec.log.report(Level::Error, format_args!("background tasks: {}", error.message))
+                    }
+                    Err(CallError::Fault(fault)) => pool.spec.log.report(
+                        Level::Error,
+                        format_args!("background tasks: {fault}; the instance was replaced and its tasks are gone"),
+                    ),
+                }
+                pool.give_back(instance);
+            });
+        }
+        next
+    }
+
+    /// Starts a new background instance if the app has timers and lost the one running them.
+    async fn restore_background(self: &Arc<Self>) {
+        if !self.has_background_timers.load(Ordering::Relaxed) || self.background_alive.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(_permit) = self.instances.clone().acquire_owned().await else { return };
+        match self.start_instance(self.start_limits(), true).await {
+            Ok((instance, _)) => {
+                self.spec.log.report(
+                    Level::Warn,
+                    format_args!("the background instance was lost; a new one runs the entry script's timers"),
+                );
+                self.give_back(instance);
+            }
+            Err(_) => {
+                self.spec.log.report(
+                    Level::Error,
+                    format_args!("the background instance was lost, and a new one did not start"),
+                );
+                // Not tried again until something changes, rather than in a loop.
+                self.has_background_timers.store(false, Ordering::Relaxed);
+            }
         }
     }
 
@@ -193,7 +299,8 @@ impl Pool {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let newest = idle.pop();
         let before = idle.len();
-        idle.retain(|(_, since)| since.elapsed() < idle_for);
+        // An instance waiting to run a task is not idle.
+        idle.retain(|(instance, since)| since.elapsed() < idle_for || instance.next_task().is_some());
         let released = before - idle.len();
         idle.extend(newest);
         released
@@ -252,7 +359,7 @@ impl Admission {
             Some((instance, _)) => instance,
             // Boxed: instantiation's future is large, and every request's future would
             // carry it.
-            None => match Box::pin(pool.start_instance(pool.start_limits())).await {
+            None => match Box::pin(pool.start_instance(pool.start_limits(), false)).await {
                 Ok((instance, Some(_))) => instance,
                 Ok((_, None)) => return Err(AcquireError::Start(pool.not_a_server())),
                 Err(CallError::Lua(error)) => return Err(AcquireError::Start(error.message)),
@@ -260,6 +367,34 @@ impl Admission {
             },
         };
         Ok(Lease { pool, instance, _permits: (self.permit, instance_permit, socket) })
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // The runner holds the pool weakly: woken, it finds it gone and ends.
+        self.tasks_changed.notify_one();
+    }
+}
+
+/// The pool's task runner: sleeps until the earliest task of its idle instances is due (or
+/// until woken), and starts the due ones. It ends with its pool.
+async fn run_tasks_when_due(pool: Weak<Pool>, wake: Arc<Notify>) {
+    loop {
+        let next = {
+            let Some(pool) = pool.upgrade() else { return };
+            pool.restore_background().await;
+            pool.start_due_tasks()
+        };
+        match next {
+            Some(due) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(due.into()) => {}
+                    () = wake.notified() => {}
+                }
+            }
+            None => wake.notified().await,
+        }
     }
 }
 

@@ -21,6 +21,7 @@ use crate::sandbox::scheduler::{CallClock, Lanes};
 use crate::services::outbound_http::{OutboundHttpApp, OutboundHttpState, OutboundHttpView};
 use crate::services::runtime::AppLog;
 use crate::services::sql::{SqlApp, SqlState, SqlView};
+use crate::services::tasks::{TaskState, TasksView};
 use crate::shutdown::ShutdownSignal;
 
 /// Everything needed to make an instance of one app.
@@ -63,6 +64,7 @@ pub struct GuestState {
     pub log: Arc<AppLog>,
     pub sql: SqlState,
     pub outbound_http: OutboundHttpState,
+    pub tasks: TaskState,
 }
 
 impl GuestState {
@@ -89,6 +91,7 @@ impl GuestState {
             log: spec.log.clone(),
             sql: SqlState::new(spec.sql.clone()),
             outbound_http: OutboundHttpState::new(spec.outbound_http.clone()),
+            tasks: TaskState::default(),
         })
     }
 
@@ -98,6 +101,10 @@ impl GuestState {
 
     pub fn outbound_http_view(&mut self) -> OutboundHttpView<'_> {
         OutboundHttpView { state: &self.outbound_http, clock: &mut self.clock }
+    }
+
+    pub fn tasks_view(&mut self) -> TasksView<'_> {
+        TasksView { state: &mut self.tasks, clock: &mut self.clock }
     }
 }
 

@@ -5,6 +5,7 @@ pub mod outbound_http;
 pub mod request;
 pub mod runtime;
 pub mod sql;
+pub mod tasks;
 pub mod websocket;
 
 impl crate::bindings::astra::host::types::Host for crate::sandbox::store::GuestState {}
