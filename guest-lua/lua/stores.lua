@@ -1,9 +1,11 @@
 -- `require("stores")`: an observable value, and topics to publish on.
 --
--- Both live in the instance that required the module: an app may run in several instances
--- at once, and a topic subscribed to in one is not published to from another (as the
--- README says of every Lua global).
+-- An observable lives in the instance that made it, as every Lua value does. Topics with
+-- string names are app-wide (decision 2): the host carries what one instance publishes, as
+-- JSON, to the subscribers in the app's other instances (`stdlib/pubsub.rs`). The
+-- publisher's own subscribers are called at once, as in Astra.
 
+local host = ...
 local stores = {}
 
 local function remove_first(list, item)
@@ -31,9 +33,14 @@ local topics = {}
 
 stores.pubsub = {}
 
+local function app_wide(topic)
+    return type(topic) == "string"
+end
+
 function stores.pubsub.subscribe(topic, subscriber)
     topics[topic] = topics[topic] or {}
     table.insert(topics[topic], subscriber)
+    if #topics[topic] == 1 and app_wide(topic) then host.subscribe(topic) end
 end
 
 -- Removes `subscriber`, or the last one to subscribe when none is given.
@@ -45,15 +52,24 @@ function stores.pubsub.unsubscribe(topic, subscriber)
     else
         remove_first(subscribers, subscriber)
     end
+    if #subscribers == 0 and app_wide(topic) then host.unsubscribe(topic) end
 end
 
 -- Calls the topic's subscribers as they stand when it starts, with (data, topic).
-function stores.pubsub.publish(topic, data)
+local function call_subscribers(topic, data)
     local subscribers = topics[topic]
     if not subscribers then return end
     for _, subscriber in ipairs(table.move(subscribers, 1, #subscribers, 1, {})) do
         subscriber(data, topic)
     end
 end
+
+-- Here at once, and in the app's other instances as they next run.
+function stores.pubsub.publish(topic, data)
+    if app_wide(topic) then host.publish(topic, data) end
+    call_subscribers(topic, data)
+end
+
+host.on_delivery(call_subscribers)
 
 return stores

@@ -149,6 +149,11 @@ impl App {
         outcome.map(drop)
     }
 
+    /// Hands what the app's other instances published to this one's subscribers.
+    pub fn deliver_published(&self) {
+        crate::stdlib::pubsub::deliver_pending(&self.lua);
+    }
+
     fn callback(&self, route: u32) -> Result<&Callback, LuaError> {
         self.callbacks
             .get(route as usize)

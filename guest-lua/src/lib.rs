@@ -56,7 +56,8 @@ impl Guest for Component {
     }
 
     fn run_tasks() -> Result<(), LuaError> {
-        with_app(|_| {
+        with_app(|app| {
+            app.deliver_published();
             stdlib::tasks::run_due();
             Ok(())
         })

@@ -57,7 +57,13 @@ pub fn install(lua: &Lua, script: &globals::Script<'_>) -> mlua::Result<Function
     module("serde", lua.create_function(|lua, ()| crate::stdlib::serde::module(lua))?)?;
     module("utils", lua.create_function(|lua, ()| crate::stdlib::utils::module(lua))?)?;
     preload.set("bit", lua_module(lua, "bit", BIT, None)?)?;
-    module("stores", lua_module(lua, "stores", STORES, None)?)?;
+    module(
+        "stores",
+        lua.create_function(|lua, ()| {
+            let internal = crate::stdlib::pubsub::internal(lua)?;
+            lua.load(STORES).set_name("@astra/stores.lua").call::<Value>(internal)
+        })?,
+    )?;
     module("test", lua_module(lua, "test", TEST, None)?)?;
     module(
         "templates",

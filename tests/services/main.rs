@@ -3,5 +3,6 @@
 //! start.
 
 mod outbound_http;
+mod pubsub;
 mod sql;
 mod tasks;

@@ -80,6 +80,7 @@ impl WarmApp {
                 tls_config(None).expect("the system's roots"),
                 &Limits::default(),
             )),
+            pubsub: Arc::default(),
         };
         WarmApp { sandbox, spec, dir }
     }

@@ -8,7 +8,7 @@ use std::cell::Cell;
 
 use mlua::{Lua, Table, UserData, UserDataMethods, Value};
 
-use crate::astra::host::websocket::{CloseFrame, Message, Socket};
+use crate::astra::host::websocket::{CloseFrame, Message, Received, Socket};
 use crate::convert;
 use crate::scoped::Scoped;
 
@@ -35,11 +35,16 @@ impl UserData for LuaSocket {
             if this.saw_end.get() {
                 return Err(mlua::Error::runtime(CLOSED));
             }
-            match this.socket.with(CLOSED, Socket::recv)? {
-                Some(message) => message_table(lua, message).map(Some),
-                None => {
-                    this.saw_end.set(true);
-                    Ok(None)
+            loop {
+                match this.socket.with(CLOSED, Socket::recv)? {
+                    Received::Message(message) => return message_table(lua, message).map(Some),
+                    Received::Closed => {
+                        this.saw_end.set(true);
+                        return Ok(None);
+                    }
+                    // Other instances published to this one's subscribers, who may well
+                    // send on this socket: they run now, then the wait goes on.
+                    Received::Published => crate::stdlib::pubsub::deliver_pending(lua),
                 }
             }
         });

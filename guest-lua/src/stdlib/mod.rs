@@ -5,6 +5,7 @@ pub mod crypto;
 pub mod database;
 pub mod datetime;
 pub mod fs;
+pub mod pubsub;
 pub mod regex;
 pub mod tasks;
 pub mod templates;

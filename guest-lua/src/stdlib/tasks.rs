@@ -128,7 +128,7 @@ fn run_one(id: u64) {
 }
 
 /// The error as Lua raised it ("init.lua:12: boom"), without mlua's wrapping and traceback.
-fn message_of(error: &mlua::Error) -> String {
+pub fn message_of(error: &mlua::Error) -> String {
     match error {
         mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => message_of(cause),
         mlua::Error::RuntimeError(message) => message.split("\nstack traceback:").next().unwrap_or(message).to_string(),

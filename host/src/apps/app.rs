@@ -210,6 +210,7 @@ async fn start(
         log: Arc::new(AppLog::new(name.clone(), &config.limits, source.run.is_some())),
         sql: Arc::new(sql),
         outbound_http: Arc::new(outbound_http),
+        pubsub: Arc::default(),
     };
     let limits = config.limits.clone();
     let pool = Pool::new(sandbox.clone(), spec, entry.clone(), config.limits);

@@ -17,7 +17,7 @@ use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Result};
 
 use crate::bindings::GuestPre;
-use crate::bindings::astra::host::{outbound_http, request, runtime, sql, tasks, types, websocket};
+use crate::bindings::astra::host::{outbound_http, pubsub, request, runtime, sql, tasks, types, websocket};
 use crate::config::units::ByteSize;
 use crate::sandbox::scheduler::Lanes;
 use crate::sandbox::store::GuestState;
@@ -82,6 +82,7 @@ impl Sandbox {
         sql::add_to_linker::<_, Sql>(&mut linker, GuestState::sql_view)?;
         outbound_http::add_to_linker::<_, OutboundHttp>(&mut linker, GuestState::outbound_http_view)?;
         tasks::add_to_linker::<_, Tasks>(&mut linker, GuestState::tasks_view)?;
+        pubsub::add_to_linker::<_, HasSelf<_>>(&mut linker, |state: &mut GuestState| &mut state.pubsub)?;
         let pre = GuestPre::new(linker.instantiate_pre(&component)?)?;
 
         let ticker = Arc::new(AtomicBool::new(true));

@@ -179,6 +179,11 @@ impl Instance {
         self.finish(outcome)
     }
 
+    /// Whether pub/sub messages wait for the instance's subscribers.
+    pub fn has_deliveries(&self) -> bool {
+        self.store.data().pubsub.has_deliveries()
+    }
+
     /// When the instance's next background task is due, if it has one.
     pub fn next_task(&self) -> Option<std::time::Instant> {
         self.store.data().tasks.next_due

@@ -13,6 +13,7 @@
 //! limits, and gives it back. Such an instance is not released for being idle. The first
 //! instance is the app's background instance: the timers its entry script starts are kept
 //! (other instances drop theirs), and if it is lost, a new one is started in its place.
+//! Pub/sub messages for an idle instance's subscribers take it out the same way.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -91,6 +92,7 @@ impl Pool {
             has_background_timers: AtomicBool::new(false),
             background_alive: Arc::new(AtomicBool::new(false)),
         });
+        pool.spec.pubsub.set_wake(pool.tasks_changed.clone());
         if tokio::runtime::Handle::try_current().is_ok() {
             tokio::spawn(run_tasks_when_due(Arc::downgrade(&pool), pool.tasks_changed.clone()));
         }
@@ -173,7 +175,7 @@ impl Pool {
     /// folder is mounted as the app's data limit now wants.
     pub fn give_back(&self, instance: Instance) {
         if !instance.is_poisoned() && instance.data_writable() != self.spec.data_quota.is_over() {
-            let has_task = instance.next_task().is_some();
+            let has_task = instance.next_task().is_some() || instance.has_deliveries();
             self.idle.lock().unwrap_or_else(PoisonError::into_inner).push((instance, Instant::now()));
             if has_task {
                 self.tasks_changed.notify_one();
@@ -193,7 +195,8 @@ impl Pool {
             let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
             let mut index = 0;
             while index < idle.len() {
-                if idle[index].0.next_task().is_some_and(|at| at <= now) {
+                let instance = &idle[index].0;
+                if instance.next_task().is_some_and(|at| at <= now) || instance.has_deliveries() {
                     due.push(idle.swap_remove(index).0);
                 } else {
                     index += 1;

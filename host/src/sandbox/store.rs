@@ -19,6 +19,7 @@ use crate::config::units::ByteSize;
 use crate::sandbox::data_quota::DataQuota;
 use crate::sandbox::scheduler::{CallClock, Lanes};
 use crate::services::outbound_http::{OutboundHttpApp, OutboundHttpState, OutboundHttpView};
+use crate::services::pubsub::{PubsubApp, PubsubState};
 use crate::services::runtime::AppLog;
 use crate::services::sql::{SqlApp, SqlState, SqlView};
 use crate::services::tasks::{TaskState, TasksView};
@@ -47,6 +48,8 @@ pub struct InstanceSpec {
     pub sql: Arc<SqlApp>,
     /// The app's HTTP client.
     pub outbound_http: Arc<OutboundHttpApp>,
+    /// The app's pub/sub topics, across its instances.
+    pub pubsub: Arc<PubsubApp>,
 }
 
 pub struct GuestState {
@@ -65,6 +68,7 @@ pub struct GuestState {
     pub sql: SqlState,
     pub outbound_http: OutboundHttpState,
     pub tasks: TaskState,
+    pub pubsub: PubsubState,
 }
 
 impl GuestState {
@@ -92,6 +96,7 @@ impl GuestState {
             sql: SqlState::new(spec.sql.clone()),
             outbound_http: OutboundHttpState::new(spec.outbound_http.clone()),
             tasks: TaskState::default(),
+            pubsub: PubsubState::new(spec.pubsub.clone()),
         })
     }
 

@@ -2,6 +2,7 @@
 
 pub mod net;
 pub mod outbound_http;
+pub mod pubsub;
 pub mod request;
 pub mod runtime;
 pub mod sql;

@@ -14,7 +14,7 @@ use wasmtime::Result;
 use wasmtime::component::Resource;
 
 use crate::bindings::astra::host::runtime::Level;
-use crate::bindings::astra::host::websocket::{CloseFrame, Host, HostSocket, Message};
+use crate::bindings::astra::host::websocket::{CloseFrame, Host, HostSocket, Message, Received};
 use crate::sandbox::store::GuestState;
 
 /// How long a closing handshake may take before the connection is simply dropped.
@@ -52,20 +52,30 @@ impl SocketState {
 impl Host for GuestState {}
 
 impl HostSocket for GuestState {
-    async fn recv(&mut self, this: Resource<SocketState>) -> Result<Option<Message>> {
+    async fn recv(&mut self, this: Resource<SocketState>) -> Result<Received> {
         self.clock.release();
+        if self.pubsub.has_deliveries() {
+            return Ok(Received::Published);
+        }
+        let inbox = self.pubsub.inbox.clone();
         let state = self.table.get_mut(&this)?;
         let idle = state.limits.idle;
-        let message = loop {
+        let received = loop {
             if !state.open {
-                break None;
+                break Received::Closed;
             }
-            match tokio::time::timeout(idle, state.socket.recv()).await {
+            // Pub/sub messages for this instance's subscribers end the wait too: a chat
+            // handler must pass on what the app's other sockets said.
+            let next = tokio::select! {
+                next = tokio::time::timeout(idle, state.socket.recv()) => next,
+                () = inbox.arrived.notified() => break Received::Published,
+            };
+            match next {
                 Ok(Some(Ok(message))) => {
                     if let ws::Message::Close(_) = message {
                         state.open = false;
                     }
-                    break Some(from_axum(message));
+                    break Received::Message(from_axum(message));
                 }
                 Ok(Some(Err(_)) | None) => state.open = false,
                 Err(_) => {
@@ -74,12 +84,12 @@ impl HostSocket for GuestState {
                     let closed =
                         format_args!("a WebSocket was closed after {idle} without a message (websocket_idle_timeout)");
                     self.log.report(Level::Info, closed);
-                    break None;
+                    break Received::Closed;
                 }
             }
         };
         self.clock.restart();
-        Ok(message)
+        Ok(received)
     }
 
     async fn send(&mut self, this: Resource<SocketState>, message: Message) -> Result<Result<(), String>> {
