@@ -8,8 +8,9 @@
 //!
 //! - `config/`: units, limits, an app's `astra.toml` and `.env`.
 //! - `bindings`: the Rust side of `wit/`, which every other module uses.
-//! - `services/`: the host side of each WIT interface the guest imports; `net/` holds the
-//!   egress rules every service that dials out goes through, `sql/` the `database` module.
+//! - `services/`: the host side of each WIT interface the guest imports: `sql/`
+//!   (`database`), `outbound_http/` (`http.request`), `tasks` (timers), `pubsub` (app-wide
+//!   topics); `net/` holds the egress rules every service that dials out goes through.
 //! - `sandbox/`: the wasmtime engine, instances and their limits, the instance pool, CPU
 //!   fairness, the data-folder limit.
 //! - `apps/`: the hosted apps, each one's route table, and which Host reaches which app.

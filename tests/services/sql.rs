@@ -237,3 +237,21 @@ async fn instances_writing_to_postgres_at_once_lose_nothing() {
     }
     assert_eq!(get_json(&host, "sql-postgres", "/count").await, json!({"n": 100}));
 }
+
+/// Scale-out: two hosts (as two machines behind a load balancer would run) share one
+/// PostgreSQL; what one writes, the other reads.
+#[tokio::test]
+async fn two_hosts_sharing_postgres_see_each_others_writes() {
+    let postgres = Postgres::start();
+    let (first, folder) = postgres_host(&postgres, "\"postgres://127.0.0.1:*\"");
+    let config = folder.path.join("operator.toml");
+    let second = Host::serve(&folder.path, &["--config", &config.display().to_string()]);
+    assert_ne!(first.data_dir, second.data_dir, "each host has data folders of its own");
+    let note = json!({"body": "written through the first host", "score": 1.5, "pinned": false, "meta": {}});
+    assert_eq!(post_json(&first, "sql-postgres", "/notes", note).await, json!({"id": 1}));
+    let read = get_json(&second, "sql-postgres", "/notes/1").await;
+    assert_eq!(read["body"], "written through the first host");
+    let again = json!({"body": "and through the second", "score": 2.5, "pinned": true, "meta": {}});
+    assert_eq!(post_json(&second, "sql-postgres", "/notes", again).await, json!({"id": 2}));
+    assert_eq!(get_json(&first, "sql-postgres", "/count").await, json!({"n": 2}));
+}

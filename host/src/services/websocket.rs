@@ -6,6 +6,9 @@
 //! call that waits on the client first gives back the long-call lane it may hold (see
 //! `sandbox::scheduler`): a handler that sent to a client that does not read held the one
 //! lane of a two-core host, and stalled every app's longer requests.
+//!
+//! `recv` also ends when pub/sub messages arrive for the instance (`received.published`):
+//! a chat handler waits on its client, and must still pass on what other sockets said.
 
 use std::time::Duration;
 

@@ -120,8 +120,9 @@ impl Sqlite {
         Ok(database)
     }
 
-    /// Runs `call` on a connection, on a blocking thread. Dropping the returned future
-    /// interrupts the statement; the connection goes back to the pool when it stops.
+    /// Runs `call` on a connection: inline if it is a short read on an idle connection,
+    /// else on a blocking thread. Dropping the returned future interrupts the statement;
+    /// the connection goes back to the pool when it stops.
     pub async fn run(&self, call: SqlCall, read_only: bool, timeout: Duration) -> Result<Option<Rows>, Error> {
         if call.max_rows.is_some()
             && let Some(mut lease) = self.pool.try_lease_idle()
