@@ -32,6 +32,7 @@ test: build
 
 # One table of req/s, p50, p99 and ratios against a plain axum server (bench/baseline).
 bench: build
+	@scripts/bootstrap.sh test
 	@echo "==> building the benchmark and its axum baseline"
 	@$(CARGO) build --locked --release -p astra-bench -p astra-baseline
 	@command -v lua5.4 >/dev/null || echo "(lua5.4 is not installed: the native Lua row is skipped; apt-get install lua5.4)"

@@ -15,6 +15,7 @@ mod client;
 mod floods;
 mod load;
 mod servers;
+mod services;
 
 use std::time::{Duration, Instant};
 
@@ -67,8 +68,8 @@ impl Row {
 
 /// Scenario names, as given on the command line. `routes` and `half-load` report ratios
 /// to the hello run, so hello runs whenever either of them does.
-const SCENARIOS: [&str; 9] =
-    ["hello", "routes", "fib", "half-load", "websocket", "noisy", "native", "startup", "floods"];
+const SCENARIOS: [&str; 10] =
+    ["hello", "routes", "fib", "half-load", "websocket", "noisy", "services", "native", "startup", "floods"];
 const SERVED_SCENARIOS: [&str; 6] = ["hello", "routes", "fib", "half-load", "websocket", "noisy"];
 
 #[tokio::main]
@@ -92,6 +93,10 @@ async fn main() {
     let mut rows = Vec::new();
     if SERVED_SCENARIOS.iter().any(|name| wanted(name)) {
         rows.extend(against_baseline(&wanted, duration, connections).await);
+    }
+    if wanted("services") {
+        eprintln!("astra-bench: host services (PostgreSQL, outbound HTTP)");
+        rows.extend(services::services(duration, connections).await);
     }
     if wanted("native") {
         eprintln!("astra-bench: wasm Lua against native Lua");
