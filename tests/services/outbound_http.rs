@@ -119,6 +119,23 @@ async fn destinations_the_app_did_not_declare_or_the_operator_did_not_grant_are_
 }
 
 #[tokio::test]
+async fn execute_streaming_calls_back_with_the_head_then_the_body() {
+    let server = TestServer::http().await;
+    let (host, _folder) = client_host(&[]);
+    let url = format!("http://127.0.0.1:{}/hello", server.port());
+    assert_eq!(text(host.get("http-client", &format!("/stream?url={}", encoded(&url))).await).await, "streaming");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let seen = text(host.get("http-client", "/read?name=stream.txt").await).await;
+        if seen == "200:;200:hello;" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the callback saw {seen:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
 async fn slow_and_huge_responses_stop_at_the_apps_limits() {
     let server = TestServer::http().await;
     let (host, _folder) = client_host(&[]);
@@ -158,6 +175,6 @@ async fn bad_requests_are_lua_errors_naming_the_call() {
     expect("bad_argument", "Bad argument, expected string or table");
     expect("no_url", "http.request: the table has no url");
     expect("deprecated", "http.request:set_json is deprecated; use set_body");
-    expect("streaming", "http.request:execute_streaming");
+    expect("websocket", "http.request:execute_websocket: client WebSockets are not available");
     expect("not_a_url", "http.request:execute: \"not a url\" is not a URL");
 }

@@ -4,8 +4,10 @@
 //! (`wit/outbound-http.wit`), which applies the app's network rules and limits.
 //!
 //! Files to upload are read through the file view, so only the app's own files go out.
-//! `execute_streaming` and `execute_websocket` need the host to call back into the app
-//! after `execute` returns; until it does, they raise, naming what is missing.
+//! `execute_streaming` is a background task (`stdlib/tasks.rs`): it returns at once, and
+//! the request is sent when the task runs, after the current call; its callback gets the
+//! response's head, then its body. The body comes whole, as one chunk, within the app's
+//! `outbound_response_limit`. `execute_websocket` (client WebSockets) is not there yet.
 
 use mlua::{Lua, Table, UserData, UserDataMethods, Value};
 
@@ -250,13 +252,26 @@ impl UserData for ClientRequest {
                 .map_err(|e| mlua::Error::runtime(format!("http.request:execute: {}", describe(e))))?;
             Ok(ClientResponse(response))
         });
-        for name in ["execute_streaming", "execute_websocket"] {
-            methods.add_method(name, move |_, _, _: mlua::MultiValue| -> mlua::Result<()> {
-                Err(mlua::Error::runtime(format!(
-                    "http.request:{name}: it calls the app back after it returns, which needs host callbacks astra-host does not offer yet"
-                )))
-            });
-        }
+        methods.add_method("execute_streaming", |lua, this, callback: mlua::Function| {
+            let request = this.outgoing()?;
+            let task = lua.create_function(move |_, ()| {
+                let mut response = outbound_http::send(&request)
+                    .map_err(|e| mlua::Error::runtime(format!("http.request:execute_streaming: {}", describe(e))))?;
+                let body = std::mem::take(&mut response.body);
+                let head = ClientResponse(response.clone());
+                callback.call::<()>(head)?;
+                if !body.is_empty() {
+                    callback.call::<()>(ClientResponse(outbound_http::IncomingResponse { body, ..response }))?;
+                }
+                Ok(())
+            })?;
+            crate::stdlib::tasks::spawn("http.request:execute_streaming", task, None, None).map(drop)
+        });
+        methods.add_method("execute_websocket", |_, _, _: mlua::MultiValue| -> mlua::Result<()> {
+            Err(mlua::Error::runtime(
+                "http.request:execute_websocket: client WebSockets are not available in astra-host yet",
+            ))
+        });
         for (name, instead) in [
             ("set_forms", "set_form"),
             ("set_bytes", "set_body"),

@@ -62,7 +62,8 @@ pub fn entry_script_done(background: bool) {
     }
 }
 
-/// `utils.spawn_task(fn)`, `spawn_timeout(fn, ms)`, `spawn_interval(fn, ms)`.
+/// `utils.spawn_task(fn)`, `spawn_timeout(fn, ms)`, `spawn_interval(fn, ms)`, and the
+/// host's other background work (`execute_streaming`); `call` names it in errors.
 pub fn spawn(
     call: &'static str,
     function: Function,
@@ -72,7 +73,7 @@ pub fn spawn(
     let id = REGISTRY.with_borrow_mut(|registry| {
         if registry.tasks.len() >= registry.max_tasks as usize {
             return Err(mlua::Error::runtime(format!(
-                "utils.{call}: the instance already has {} tasks (max_tasks)",
+                "{call}: the instance already has {} tasks (max_tasks)",
                 registry.max_tasks
             )));
         }
@@ -178,14 +179,21 @@ impl UserData for TaskHandle {
 }
 
 pub fn install(lua: &Lua, utils: &mlua::Table) -> mlua::Result<()> {
-    utils.set("spawn_task", lua.create_function(|_, function: Function| spawn("spawn_task", function, None, None))?)?;
+    utils.set(
+        "spawn_task",
+        lua.create_function(|_, function: Function| spawn("utils.spawn_task", function, None, None))?,
+    )?;
     utils.set(
         "spawn_timeout",
-        lua.create_function(|_, (function, ms): (Function, u64)| spawn("spawn_timeout", function, Some(ms), None))?,
+        lua.create_function(|_, (function, ms): (Function, u64)| {
+            spawn("utils.spawn_timeout", function, Some(ms), None)
+        })?,
     )?;
     utils.set(
         "spawn_interval",
-        lua.create_function(|_, (function, ms): (Function, u64)| spawn("spawn_interval", function, None, Some(ms)))?,
+        lua.create_function(|_, (function, ms): (Function, u64)| {
+            spawn("utils.spawn_interval", function, None, Some(ms))
+        })?,
     )?;
     Ok(())
 }

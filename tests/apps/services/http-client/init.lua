@@ -42,6 +42,22 @@ server:get("/copies", function(request)
     return { method = echoed.method, kept = echoed.headers["x-kept"], dropped = echoed.headers["x-dropped"] }
 end)
 
+-- The callback gets the head, then the body, after this response went out.
+server:get("/stream", function(request)
+    local fs = require("fs")
+    http.request(request:queries().url):execute_streaming(function(response)
+        local seen = fs.exists("stream.txt") and fs.read_file("stream.txt") or ""
+        fs.write_file("stream.txt", seen .. response:status_code() .. ":" .. response:body():text() .. ";")
+    end)
+    return "streaming"
+end)
+
+server:get("/read", function(request)
+    local fs = require("fs")
+    local name = request:queries().name
+    return fs.exists(name) and fs.read_file(name) or "missing"
+end)
+
 server:get("/errors", function()
     local function message(f, ...)
         local ok, err = pcall(f, ...)
@@ -52,7 +68,7 @@ server:get("/errors", function()
         bad_argument = message(http.request, 42),
         no_url = message(http.request, { method = "GET" }),
         deprecated = message(request.set_json, request, {}),
-        streaming = message(request.execute_streaming, request, function() end),
+        websocket = message(request.execute_websocket, request, function() end),
         not_a_url = message(request.execute, http.request("not a url")),
     }
 end)
